@@ -1,0 +1,110 @@
+// The one entry every tasks/<name>.mjs calls: options → inventory → phases → reporters → exit code.
+import fs from 'node:fs';
+import { exitCodeFor } from '../engine/recap.ts';
+import { Run, type Session } from '../engine/runner.ts';
+import { EXIT, type RunSummary } from '../engine/types.ts';
+import type { PhaseOption } from '../engine/phase.ts';
+import { loadInventory } from '../inventory/load.ts';
+import { selectHosts } from '../inventory/select.ts';
+import { formatProblem } from '../inventory/types.ts';
+import { SIM_INVENTORY_FILE } from '../paths.ts';
+import { ConsoleReporter } from '../report/console.ts';
+import { JsonReporter } from '../report/json.ts';
+import type { Reporter } from '../report/types.ts';
+import { mask } from '../secrets.ts';
+import { TransportPool } from '../transport/open.ts';
+import { helpText, parseOptions } from './options.ts';
+import { TASKS } from './tasks.ts';
+
+function stderr(line: string): void {
+  process.stderr.write(`${mask(line)}\n`);
+}
+
+async function makeReporter(json: boolean, diff: boolean): Promise<Reporter> {
+  if (json) return new JsonReporter();
+  if (process.env.GITHUB_ACTIONS === 'true') {
+    const { githubReporter } = await import('../report/github.ts');
+    return githubReporter();
+  }
+  return new ConsoleReporter({ diff, color: process.stdout.isTTY === true && !process.env.NO_COLOR });
+}
+
+export async function main(taskName: string, argv: string[]): Promise<number> {
+  const task = TASKS[taskName];
+  if (!task) {
+    stderr(`unknown task '${taskName}'; tasks: ${Object.keys(TASKS).join(', ')}`);
+    return EXIT.badOptions;
+  }
+  const phases = await Promise.all(task.phases.map((p) => p()));
+  const extra: Record<string, PhaseOption> = Object.assign({}, ...phases.map((p) => p.options ?? {}));
+  const parsed = parseOptions(argv, extra);
+  if (!parsed.ok) {
+    stderr(`error: ${parsed.error}`);
+    stderr(`Try: npx zx tasks/${taskName}.mjs --help`);
+    return EXIT.badOptions;
+  }
+  const { common, args } = parsed;
+  if (common.help) {
+    process.stdout.write(`${helpText(taskName, task.description, task.phaseNames, extra)}\n`);
+    return EXIT.ok;
+  }
+
+  let inventoryFile = common.inventory;
+  if (task.prepare) inventoryFile = (await task.prepare(inventoryFile, args)) ?? inventoryFile;
+  inventoryFile ??= fs.existsSync(SIM_INVENTORY_FILE) ? SIM_INVENTORY_FILE : undefined;
+  if (!inventoryFile) {
+    stderr('error: no inventory: pass -i FILE, set FRIDGE_INVENTORY, or bring up the virtual fridge with `npx zx tasks/sim.mjs up`');
+    return EXIT.inventory;
+  }
+  const loaded = await loadInventory(inventoryFile);
+  if (!loaded.ok) {
+    for (const p of loaded.problems) stderr(formatProblem(p));
+    const errors = loaded.problems.filter((p) => p.severity === 'error').length;
+    stderr(`${inventoryFile}: ${errors} error${errors === 1 ? '' : 's'}: nothing was run`);
+    return EXIT.inventory;
+  }
+  const selected = selectHosts(loaded.inventory, common.limit);
+  if ('error' in selected) {
+    stderr(`error: ${selected.error}`);
+    return EXIT.badOptions;
+  }
+
+  const reporter = await makeReporter(common.json, common.diff);
+  for (const w of loaded.warnings) reporter.emit({ kind: 'message', level: 'warning', text: w.message, file: w.pos.file, line: w.pos.line, col: w.pos.col });
+  const session: Session = {
+    inventory: loaded.inventory,
+    hosts: selected.hosts,
+    options: { check: common.check, diff: common.diff, forks: common.forks },
+    reporter,
+    pool: new TransportPool(),
+    args,
+    shared: new Map(),
+  };
+  const summaries: RunSummary[] = [];
+  let code: number = EXIT.ok;
+  try {
+    for (const phase of phases) {
+      const run = new Run(phase.name, session);
+      reporter.emit({ kind: 'phase-start', phase: phase.name, check: common.check, hosts: session.hosts.map((h) => h.name) });
+      await phase.run(run);
+      const summary = run.summary();
+      summaries.push(summary);
+      reporter.emit({ kind: 'phase-end', summary });
+      code = exitCodeFor(summary.recap);
+      if (code !== EXIT.ok) {
+        if (phases.length > 1) reporter.emit({ kind: 'message', level: 'error', text: `phase ${phase.name} did not succeed: later phases were not run` });
+        break;
+      }
+    }
+  } catch (err) {
+    // A bug, not a host's failure: say so plainly; the stack only on request.
+    const msg = err instanceof Error ? err.message : String(err);
+    reporter.emit({ kind: 'message', level: 'error', text: `internal error: ${msg}` });
+    if (process.env.FRIDGE_DEBUG && err instanceof Error && err.stack) stderr(err.stack);
+    code = EXIT.error;
+  } finally {
+    await session.pool.closeAll();
+  }
+  await reporter.finish(summaries);
+  return code;
+}

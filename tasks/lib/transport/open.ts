@@ -1,0 +1,38 @@
+// Picks the transport a host's inventory entry asks for (ansible_connection).
+import type { HostSpec } from '../inventory/types.ts';
+import { localTransport } from './local.ts';
+import { openSsh, type SshOptions } from './ssh.ts';
+import type { Transport } from './types.ts';
+
+export function openTransport(host: HostSpec, opts?: SshOptions): Promise<Transport> {
+  return host.connection === 'local' ? Promise.resolve(localTransport(host.name)) : openSsh(host, opts);
+}
+
+/** One connection per host for the whole run; a lost connection is reopened once per call site. */
+export class TransportPool {
+  private readonly open = new Map<string, Promise<Transport>>();
+
+  get(host: HostSpec): Promise<Transport> {
+    let t = this.open.get(host.name);
+    if (!t) {
+      t = openTransport(host);
+      // A failed connection is not cached: a later play (after the host came back) may retry.
+      t.catch(() => this.open.delete(host.name));
+      this.open.set(host.name, t);
+    }
+    return t;
+  }
+
+  /** Forget a connection (after a reboot or a changed password policy). */
+  async drop(hostName: string): Promise<void> {
+    const t = this.open.get(hostName);
+    this.open.delete(hostName);
+    if (t) await t.then((x) => x.close()).catch(() => undefined);
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(all.map((p) => p.then((t) => t.close()).catch(() => undefined)));
+  }
+}
