@@ -14,7 +14,16 @@ import type { Reporter } from '../report/types.ts';
 import { mask } from '../secrets.ts';
 import { TransportPool } from '../transport/open.ts';
 import { helpText, parseOptions } from './options.ts';
-import { TASKS } from './tasks.ts';
+import { choosePhases, loadPhase, TASKS } from './tasks.ts';
+
+const MULTI_PHASE_OPTIONS: Record<string, PhaseOption> = {
+  phases: { type: 'string', placeholder: 'A,B', description: 'run only these phases (in the task\'s order)' },
+  skip: { type: 'string', placeholder: 'A,B', description: 'skip these phases' },
+};
+
+function strArg(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
 
 function stderr(line: string): void {
   process.stderr.write(`${mask(line)}\n`);
@@ -35,8 +44,9 @@ export async function main(taskName: string, argv: string[]): Promise<number> {
     stderr(`unknown task '${taskName}'; tasks: ${Object.keys(TASKS).join(', ')}`);
     return EXIT.badOptions;
   }
-  const phases = await Promise.all(task.phases.map((p) => p()));
-  const extra: Record<string, PhaseOption> = Object.assign({}, ...phases.map((p) => p.options ?? {}));
+  const allPhases = await Promise.all(task.phaseNames.map(loadPhase));
+  const extra: Record<string, PhaseOption> = Object.assign({}, ...allPhases.map((p) => p.options ?? {}));
+  if (task.phaseNames.length > 1) Object.assign(extra, MULTI_PHASE_OPTIONS);
   const parsed = parseOptions(argv, extra);
   if (!parsed.ok) {
     stderr(`error: ${parsed.error}`);
@@ -48,6 +58,12 @@ export async function main(taskName: string, argv: string[]): Promise<number> {
     process.stdout.write(`${helpText(taskName, task.description, task.phaseNames, extra)}\n`);
     return EXIT.ok;
   }
+  const chosen = choosePhases(task.phaseNames, strArg(args.phases), strArg(args.skip));
+  if ('error' in chosen) {
+    stderr(`error: ${chosen.error}`);
+    return EXIT.badOptions;
+  }
+  const phases = allPhases.filter((p) => chosen.phases.includes(p.name));
 
   let inventoryFile = common.inventory;
   if (task.prepare) inventoryFile = (await task.prepare(inventoryFile, args)) ?? inventoryFile;

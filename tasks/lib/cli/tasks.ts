@@ -3,7 +3,6 @@ import type { Phase } from '../engine/phase.ts';
 
 export interface TaskDef {
   description: string;
-  phases: Array<() => Promise<Phase>>;
   phaseNames: string[];
   /** Runs before the inventory is loaded; may return the inventory to use (deploy brings up the virtual fridge). */
   prepare?: (inventory: string | undefined, args: Record<string, unknown>) => Promise<string | undefined>;
@@ -11,10 +10,41 @@ export interface TaskDef {
 
 const load = (m: Promise<{ phase: Phase }>) => m.then((x) => x.phase);
 
+export const PHASES: Record<string, () => Promise<Phase>> = {
+  ping: () => load(import('../phases/ping.ts')),
+  'pi-setup': () => load(import('../phases/pi-setup.ts')),
+  swarm: () => load(import('../phases/swarm.ts')),
+  'stack-deploy': () => load(import('../phases/stack-deploy.ts')),
+  scale: () => load(import('../phases/scale.ts')),
+  status: () => load(import('../phases/status.ts')),
+  reset: () => load(import('../phases/reset.ts')),
+};
+
+function single(name: string, description: string): TaskDef {
+  return { description, phaseNames: [name] };
+}
+
+export function loadPhase(name: string): Promise<Phase> {
+  const loader = PHASES[name];
+  if (!loader) throw new Error(`bug: no phase ${name}`);
+  return loader();
+}
+
+/** --phases / --skip for tasks that run several phases; an error names the unknown ones. */
+export function choosePhases(all: string[], only: string | undefined, skip: string | undefined): { phases: string[] } | { error: string } {
+  const split = (s: string | undefined) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const unknown = [...split(only), ...split(skip)].filter((p) => !all.includes(p));
+  if (unknown.length) return { error: `unknown phase(s) ${unknown.join(', ')}; this task's phases: ${all.join(', ')}` };
+  const wanted = only ? split(only) : all;
+  return { phases: all.filter((p) => wanted.includes(p) && !split(skip).includes(p)) };
+}
+
 export const TASKS: Record<string, TaskDef> = {
-  ping: {
-    description: 'Connects to every host and checks a shell answers (like ansible -m ping).',
-    phaseNames: ['ping'],
-    phases: [() => load(import('../phases/ping.ts'))],
-  },
+  ping: single('ping', 'Connects to every host and checks a shell answers (like ansible -m ping).'),
+  'pi-setup': single('pi-setup', 'Prepares each Pi: hostname, static IP, SSH key (then password login off), Docker engine, cgroup flags.'),
+  swarm: single('swarm', 'Forms the Docker Swarm: init on the first manager, join the others, node labels, all nodes Ready.'),
+  'stack-deploy': single('stack-deploy', 'Deploys the Flink stack generated from the inventory and waits until Flink sees its taskmanagers.'),
+  scale: single('scale', 'Scales a service (taskmanager by default) and waits until Flink sees the new replicas.'),
+  status: single('status', 'Shows nodes, services, Flink taskmanagers/slots, jobs and the dashboard URL.'),
+  reset: single('reset', 'Removes the stack and leaves the swarm on every node (optionally purges the engine).'),
 };

@@ -85,6 +85,7 @@ async function runStep(step: Step<unknown>, ctx: HostContext): Promise<StepResul
 export class Run {
   readonly outcomes: HostOutcome[] = [];
   readonly outputs: Record<string, string> = {};
+  readonly data: Record<string, unknown> = {};
   private readonly dropped = new Set<string>();
   private readonly started = Date.now();
   private readonly seen: string[] = [];
@@ -174,6 +175,7 @@ export class Run {
       recap: recapHosts(names, this.outcomes),
       durationMs: Date.now() - this.started,
       outputs: this.outputs,
+      data: this.data,
     };
   }
 }

@@ -85,6 +85,8 @@ export interface RunSummary {
   durationMs: number;
   /** Phase-level outputs shown after the recap (dashboard URL, job id ...). */
   outputs: Record<string, string>;
+  /** Structured results for --json and the GitHub job summary (status tables). */
+  data?: Record<string, unknown>;
 }
 
 /** Ansible's exit codes. */

@@ -1,0 +1,100 @@
+// Waits (read-only) until every service of the stack runs its replicas AND Flink's REST API reports the
+// expected taskmanagers and slots; on time-out, the failing tasks' errors are the message.
+import type { Step } from '../engine/types.ts';
+import { FlinkRest, type ClusterOverview } from '../flink/rest.ts';
+import { waitFor } from '../flink/wait.ts';
+import type { Inventory } from '../inventory/types.ts';
+import type { Transport } from '../transport/types.ts';
+import { shq } from '../transport/types.ts';
+import { flinkUrl } from './endpoints.ts';
+
+export interface ServiceReplicas {
+  name: string;
+  running: number;
+  desired: number;
+}
+
+export function parseServiceLs(stdout: string): ServiceReplicas[] {
+  return stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .flatMap(([name, replicas]) => {
+      const m = /^(\d+)\/(\d+)/.exec(replicas ?? '');
+      return name && m ? [{ name, running: Number(m[1]), desired: Number(m[2]) }] : [];
+    });
+}
+
+export async function readServices(transport: Transport, stack: string): Promise<ServiceReplicas[]> {
+  const r = await transport.exec(`docker service ls --filter label=com.docker.stack.namespace=${shq(stack)} --format '{{.Name}} {{.Replicas}}'`, { sudo: true });
+  return r.code === 0 ? parseServiceLs(r.stdout) : [];
+}
+
+/** The errors of tasks that are not running, as `docker service ps --no-trunc` shows them. */
+export async function failingTasks(transport: Transport, services: string[]): Promise<string> {
+  if (services.length === 0) return '';
+  const r = await transport.exec(
+    `docker service ps --no-trunc --format '{{.Name}} on {{.Node}}: {{.CurrentState}} {{.Error}}' ${services.map(shq).join(' ')} 2>&1 | grep -v ' Running ' | head -20`,
+    { sudo: true },
+  );
+  return r.stdout.trim();
+}
+
+export interface Expectation {
+  slotsPerTaskmanager: number;
+  /** Service short name → replicas wanted; others are taken as the swarm says (a scaled taskmanager service stays scaled). */
+  replicas?: Record<string, number>;
+}
+
+/** Taskmanagers Flink should report: what the taskmanager service wants to run. */
+function wantedTaskmanagers(services: ServiceReplicas[], stack: string, want: Expectation): number {
+  return want.replicas?.taskmanager ?? services.find((s) => s.name === `${stack}_taskmanager`)?.desired ?? 0;
+}
+
+export interface ConvergeFacts {
+  converged: boolean;
+  waitedMs: number;
+  services: ServiceReplicas[];
+  overview: ClusterOverview | undefined;
+  detail: string;
+}
+
+function describeState(services: ServiceReplicas[], overview: ClusterOverview | undefined, tms: number, slots: number): string {
+  const svc = services.map((s) => `${s.name} ${s.running}/${s.desired}`).join(', ') || 'no services';
+  const flink = overview ? `Flink: ${overview.taskmanagers}/${tms} taskmanagers, ${overview['slots-total']}/${slots} slots` : 'Flink REST not answering yet';
+  return `${svc}; ${flink}`;
+}
+
+export function convergeStep(inv: Inventory, want: Expectation, timeoutMs: number, label = 'converged'): Step<ConvergeFacts> {
+  const stack = inv.cluster.stackName;
+  const rest = new FlinkRest({ baseUrl: flinkUrl(inv), timeoutMs: 5_000 });
+  return {
+    name: label,
+    async gather({ transport, check }) {
+      const started = Date.now();
+      let services: ServiceReplicas[] = [];
+      let overview: ClusterOverview | undefined;
+      const probe = async () => {
+        services = await readServices(transport, stack);
+        const o = await rest.overview();
+        overview = o.ok ? o.value : undefined;
+        const servicesOk =
+          services.length > 0 &&
+          services.every((s) => s.running === s.desired && (want.replicas?.[s.name.slice(stack.length + 1)] ?? s.desired) === s.desired);
+        const tms = wantedTaskmanagers(services, stack, want);
+        const slots = tms * want.slotsPerTaskmanager;
+        const flinkOk = overview !== undefined && tms > 0 && overview.taskmanagers === tms && overview['slots-total'] === slots;
+        return servicesOk && flinkOk ? { done: true as const, result: true } : { done: false as const, last: describeState(services, overview, tms, slots) };
+      };
+      const outcome = check ? await probe().then((p) => (p.done ? true : { ok: false as const, message: p.last })) : await waitFor(probe, { timeoutMs, intervalMs: 2_000 });
+      const converged = outcome === true;
+      const tms = wantedTaskmanagers(services, stack, want);
+      const detail = converged ? describeState(services, overview, tms, tms * want.slotsPerTaskmanager) : `${(outcome as { message: string }).message}\n${await failingTasks(transport, services.map((s) => s.name))}`.trim();
+      return { converged, waitedMs: Date.now() - started, services, overview, detail };
+    },
+    plan(facts, { check }) {
+      if (facts.converged) return { kind: 'ok', msg: `${facts.detail} (after ${(facts.waitedMs / 1000).toFixed(1)} s)` };
+      if (check) return { kind: 'skip', msg: `not converged now; a real run would wait: ${facts.detail}` };
+      return { kind: 'fail', msg: `not converged: ${facts.detail}` };
+    },
+  };
+}

@@ -1,0 +1,33 @@
+// Keeps running jobs across a stack update: stop them with a savepoint before, resume them after.
+import { FlinkRest } from '../flink/rest.ts';
+import type { Inventory } from '../inventory/types.ts';
+import { flinkUrl } from './endpoints.ts';
+
+export const SHARED_SAVEPOINTS_KEY = 'savepoints';
+
+export interface StoppedJob {
+  name: string;
+  jobId: string;
+  savepoint: string;
+  stoppedAt: number;
+}
+
+export type StopOutcome = { ok: true; stopped: StoppedJob[] } | { ok: false; msg: string };
+
+export function savepointDir(inv: Inventory): string {
+  return `${inv.cluster.flink.stateDir.replace(/\/+$/, '')}/savepoints`;
+}
+
+/** Stops every RUNNING job with a savepoint; none running (or no cluster yet) is fine. */
+export async function stopRunningJobs(inv: Inventory): Promise<StopOutcome> {
+  const rest = new FlinkRest({ baseUrl: flinkUrl(inv), timeoutMs: 5_000 });
+  const jobs = await rest.jobs();
+  if (!jobs.ok) return { ok: true, stopped: [] };
+  const stopped: StoppedJob[] = [];
+  for (const job of jobs.value.filter((j) => j.state === 'RUNNING')) {
+    const sp = await rest.stopWithSavepoint(job.jid, savepointDir(inv), { timeoutMs: 180_000, intervalMs: 1_000 });
+    if (!sp.ok) return { ok: false, msg: `stop-with-savepoint of job ${job.name} (${job.jid}) failed: ${sp.message}; the stack was not updated` };
+    stopped.push({ name: job.name, jobId: job.jid, savepoint: sp.value, stoppedAt: Date.now() });
+  }
+  return { ok: true, stopped };
+}

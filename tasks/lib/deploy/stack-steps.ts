@@ -1,0 +1,131 @@
+// Steps that put the generated stack on the leader and deploy it only when what is deployed differs.
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { Step } from '../engine/types.ts';
+import type { Inventory } from '../inventory/types.ts';
+import { registerSecret } from '../secrets.ts';
+import type { GeneratedStack } from '../stack/types.ts';
+import { STACK_FILE } from '../stack/types.ts';
+import { shq } from '../transport/types.ts';
+import { stackDir } from './endpoints.ts';
+
+const DEPLOYED_MARK = '.deployed.sha256';
+
+/** One digest over the stack file and the files its configs read: what "nothing changed" compares. */
+export function stackDigest(stack: GeneratedStack): string {
+  const h = createHash('sha256').update(stack.yaml);
+  for (const name of Object.keys(stack.files).sort()) h.update(`\0${name}\0${stack.files[name] ?? ''}`);
+  return h.digest('hex');
+}
+
+export function stackFilesStep(inv: Inventory, stack: GeneratedStack): Step<Array<{ path: string; current: string | undefined; desired: string }>> {
+  const dir = stackDir(inv);
+  const wanted = { [STACK_FILE]: stack.yaml, ...stack.files };
+  return {
+    name: 'stack files',
+    async gather({ transport }) {
+      return Promise.all(
+        Object.entries(wanted).map(async ([name, desired]) => {
+          const p = path.posix.join(dir, name);
+          return { path: p, desired, current: await transport.get(p, { sudo: true }) };
+        }),
+      );
+    },
+    plan(files) {
+      const changes = files
+        .filter((f) => f.current !== f.desired)
+        .map((f) => ({
+          summary: `${f.current === undefined ? 'create' : 'update'} ${f.path}`,
+          actions: [{ kind: 'put' as const, path: f.path, content: f.desired, sudo: true, mode: 0o644 }],
+          diff: { path: f.path, before: f.current ?? '', after: f.desired },
+        }));
+      return changes.length ? { kind: 'change', changes } : { kind: 'ok' };
+    },
+  };
+}
+
+/** Swarm secrets the stack refers to as external, created from the environment variables the inventory names. */
+export function stackSecretsStep(stack: GeneratedStack): Step<{ existing: string[] }> {
+  return {
+    name: 'stack secrets',
+    async gather({ transport }) {
+      if (stack.secrets.length === 0) return { existing: [] };
+      const r = await transport.exec(`docker secret ls --format '{{.Name}}' 2>/dev/null`, { sudo: true });
+      return { existing: r.code === 0 ? r.stdout.split('\n').filter(Boolean) : [] };
+    },
+    plan({ existing }) {
+      const missing = stack.secrets.filter((s) => !existing.includes(s.name));
+      if (missing.length === 0) return { kind: 'ok' };
+      const unset = missing.filter((s) => !process.env[s.env]);
+      if (unset.length) return { kind: 'fail', msg: `set ${unset.map((s) => s.env).join(', ')} in the environment: the stack needs swarm secret(s) ${unset.map((s) => s.name).join(', ')}` };
+      return {
+        kind: 'change',
+        changes: missing.map((s) => {
+          const value = process.env[s.env] ?? '';
+          registerSecret(value);
+          return { summary: `create swarm secret ${s.name} from $${s.env}`, actions: [{ kind: 'run' as const, command: `docker secret create ${shq(s.name)} -`, stdin: value, sudo: true }] };
+        }),
+      };
+    },
+  };
+}
+
+/** Logs the leader in to the registry when the inventory names credentials, so --with-registry-auth has some. */
+export function registryLoginStep(inv: Inventory): Step<{ loggedIn: boolean }> {
+  const r = inv.cluster.registry;
+  return {
+    name: 'registry login',
+    async gather({ transport }) {
+      const res = await transport.exec(`grep -qF ${shq(`"${r.pullHost}"`)} "$HOME/.docker/config.json" 2>/dev/null`, { sudo: true });
+      return { loggedIn: res.code === 0 };
+    },
+    plan({ loggedIn }) {
+      if (!r.usernameEnv || !r.passwordEnv) return { kind: 'skip', msg: 'no registry credentials named in the inventory (public or insecure registry)' };
+      if (loggedIn) return { kind: 'ok' };
+      const user = process.env[r.usernameEnv];
+      const token = process.env[r.passwordEnv];
+      if (!user || !token) return { kind: 'fail', msg: `registry credentials: set ${r.usernameEnv} and ${r.passwordEnv}` };
+      registerSecret(token);
+      return {
+        kind: 'change',
+        changes: [{ summary: `docker login ${r.pullHost} as $${r.usernameEnv}`, actions: [{ kind: 'run', command: `docker login -u ${shq(user)} --password-stdin ${shq(r.pullHost)}`, stdin: token, sudo: true }] }],
+      };
+    },
+  };
+}
+
+export interface DeployedFacts {
+  deployedDigest: string | undefined;
+  services: string[];
+}
+
+export function stackDeployStep(inv: Inventory, stack: GeneratedStack): Step<DeployedFacts> {
+  const dir = stackDir(inv);
+  const name = inv.cluster.stackName;
+  const digest = stackDigest(stack);
+  return {
+    name: 'docker stack deploy',
+    async gather({ transport }) {
+      const r = await transport.exec(`cat ${shq(`${dir}/${DEPLOYED_MARK}`)} 2>/dev/null; echo; echo ---; docker stack services ${shq(name)} --format '{{.Name}}' 2>/dev/null`, { sudo: true });
+      const [mark = '', list = ''] = r.stdout.split('---\n');
+      return { deployedDigest: mark.trim() || undefined, services: list.split('\n').map((s) => s.trim()).filter(Boolean) };
+    },
+    plan(facts) {
+      const missing = stack.services.filter((s) => !facts.services.includes(`${name}_${s}`));
+      if (facts.deployedDigest === digest && missing.length === 0) return { kind: 'ok', msg: `stack ${name} is up to date` };
+      const why = facts.services.length === 0 ? 'not deployed' : missing.length ? `missing ${missing.join(', ')}` : 'stack file changed';
+      return {
+        kind: 'change',
+        changes: [
+          {
+            summary: `docker stack deploy ${name} (${why})`,
+            actions: [
+              { kind: 'run', command: `cd ${shq(dir)} && docker stack deploy --with-registry-auth --prune -c ${STACK_FILE} ${shq(name)}`, sudo: true, timeoutMs: 300_000 },
+              { kind: 'put', path: `${dir}/${DEPLOYED_MARK}`, content: `${digest}\n`, sudo: true },
+            ],
+          },
+        ],
+      };
+    },
+  };
+}

@@ -1,0 +1,70 @@
+// stack-deploy: the seed's "Deploying Flink image on a Cluster", from a stack generated from the inventory.
+import { convergeStep } from '../deploy/converge.ts';
+import { flinkUrl, stackDir } from '../deploy/endpoints.ts';
+import { resolveImageRef } from '../deploy/image-ref.ts';
+import { SHARED_SAVEPOINTS_KEY, stopRunningJobs } from '../deploy/savepoints.ts';
+import { registryLoginStep, stackDeployStep, stackDigest, stackFilesStep, stackSecretsStep } from '../deploy/stack-steps.ts';
+import type { Phase } from '../engine/phase.ts';
+import type { Run } from '../engine/runner.ts';
+import { formatConfigProblems, generateFlinkConfig, profileFromInventory } from '../flink/config.ts';
+import { leader, type Inventory } from '../inventory/types.ts';
+import { generateStack } from '../stack/generate.ts';
+import type { GeneratedStack } from '../stack/types.ts';
+
+export const DEFAULT_CONVERGE_TIMEOUT_S = 600;
+
+/** The stack this inventory and image give (pure), or the message saying why there is none. */
+export function planStack(inv: Inventory, imageRef: string): { ok: true; stack: GeneratedStack; warnings: string[] } | { ok: false; msg: string } {
+  const cfg = generateFlinkConfig(profileFromInventory(inv));
+  if (!cfg.ok) return { ok: false, msg: formatConfigProblems(cfg.problems) };
+  const stack = generateStack(inv, { imageRef, flinkConfig: cfg.config.text });
+  const errors = stack.problems.filter((p) => p.severity === 'error');
+  if (errors.length) return { ok: false, msg: errors.map((p) => `${p.subject}: ${p.message}`).join('; ') };
+  return { ok: true, stack, warnings: stack.problems.filter((p) => p.severity === 'warning').map((w) => `${w.subject}: ${w.message}`) };
+}
+
+async function deployedDigest(run: Run): Promise<string | undefined> {
+  const t = await run.transport(leader(run.inventory)).catch(() => undefined);
+  return t ? (await t.get(`${stackDir(run.inventory)}/.deployed.sha256`, { sudo: true }).catch(() => undefined))?.trim() : undefined;
+}
+
+export const phase: Phase = {
+  name: 'stack-deploy',
+  description: 'Generate docker-stack.yaml from the inventory, deploy it on the leader, wait until Flink sees every taskmanager.',
+  options: {
+    image: { type: 'string', placeholder: 'REF', description: 'image the nodes run (default: the one image-build pushed last)' },
+    timeout: { type: 'string', placeholder: 'SECONDS', description: `how long to wait for convergence (default ${DEFAULT_CONVERGE_TIMEOUT_S})` },
+  },
+  async run(run) {
+    const inv = run.inventory;
+    const lead = leader(inv);
+    const imageRef = resolveImageRef(inv, run.args.image, run.shared);
+    const planned = planStack(inv, imageRef);
+    if (!planned.ok) {
+      run.fail(lead.name, 'generate stack', planned.msg);
+      return;
+    }
+    const { stack } = planned;
+    for (const w of planned.warnings) run.message('warning', w);
+    // A stack update restarts Flink: keep running jobs by stopping them with a savepoint first.
+    if (!run.check && run.active([lead]).length > 0) {
+      const deployed = await deployedDigest(run);
+      if (deployed !== undefined && deployed !== stackDigest(stack)) {
+        const stopped = await stopRunningJobs(inv);
+        if (!stopped.ok) {
+          run.fail(lead.name, 'stop jobs with savepoint', stopped.msg);
+          return;
+        }
+        for (const s of stopped.stopped) run.message('info', `stopped job ${s.name} with savepoint ${s.savepoint}`);
+        run.shared.set(SHARED_SAVEPOINTS_KEY, stopped.stopped);
+      }
+    }
+    const timeoutS = Number(run.args.timeout ?? DEFAULT_CONVERGE_TIMEOUT_S);
+    await run.play({
+      name: `deploy stack ${inv.cluster.stackName} (${imageRef})`,
+      hosts: [lead],
+      steps: [registryLoginStep(inv), stackFilesStep(inv, stack), stackSecretsStep(stack), stackDeployStep(inv, stack), convergeStep(inv, { slotsPerTaskmanager: inv.cluster.flink.slotsPerTaskmanager }, timeoutS * 1000)],
+    });
+    run.outputs['Flink dashboard'] = flinkUrl(inv);
+  },
+};
