@@ -1,0 +1,226 @@
+// Turns the validated raw inventory into the model every phase reads: Ansible's variable precedence,
+// group membership, roles and defaults.
+
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { PATH_VARS, flattenFlink, type FlinkProperties } from './schema.ts';
+import type { GroupDef, RawInventory, VarDef } from './structure.ts';
+import {
+  MODEL_MEMORY_MIB,
+  type ClusterSettings,
+  type HostSpec,
+  type Inventory,
+  type InventoryProblem,
+  type OptionalServices,
+  type PiModel,
+} from './types.ts';
+
+export const DEFAULTS = {
+  port: 22,
+  user: 'pi',
+  passwordEnv: 'FRIDGE_SSH_PASSWORD',
+  clusterName: 'fridge',
+  registry: 'docker.io',
+  platforms: ['linux/arm/v7', 'linux/arm64', 'linux/amd64'],
+  flinkVersion: '2.3.0',
+  slots: 1,
+  stateDir: '/mnt/fridge-state',
+  stackName: 'flink',
+  networkPrefix: 24,
+  networkInterface: 'eth0',
+} as const;
+
+export interface Normalised {
+  inventory: Inventory;
+  /** The winning definition of each variable, per host: rules point at where a value came from. */
+  hostVars: Map<string, Map<string, VarDef>>;
+  /** all.vars definitions (the only place cluster settings may be set). */
+  clusterVars: Map<string, VarDef>;
+  problems: InventoryProblem[];
+}
+
+/** `~` is the operator's home; other relative paths are relative to the inventory file, like Ansible's. */
+export function resolvePath(p: string, baseDir: string): string {
+  if (p === '~') return homedir();
+  if (p.startsWith('~/')) return resolve(homedir(), p.slice(2));
+  return isAbsolute(p) ? p : resolve(baseDir, p);
+}
+
+interface GroupGraph {
+  /** Longest distance from all: Ansible applies shallower groups' vars first. */
+  depth: Map<string, number>;
+  parents: Map<string, Set<string>>;
+  members: Map<string, Set<string>>;
+  problems: InventoryProblem[];
+}
+
+function analyseGroups(raw: RawInventory): GroupGraph {
+  const problems: InventoryProblem[] = [];
+  const parents = new Map<string, Set<string>>();
+  for (const g of raw.groups.values()) {
+    for (const c of g.children) {
+      if (!parents.has(c.name)) parents.set(c.name, new Set());
+      parents.get(c.name)?.add(g.name);
+    }
+  }
+  const depth = new Map<string, number>();
+  const members = new Map<string, Set<string>>();
+  const cyclic = new Set<string>();
+  // Depth-first from all; a child already on the path is a cycle, which Ansible refuses too.
+  const visit = (g: GroupDef, d: number, path: string[]): Set<string> => {
+    depth.set(g.name, Math.max(depth.get(g.name) ?? 0, d));
+    const own = new Set(g.hosts.map((h) => h.name));
+    for (const c of g.children) {
+      if (path.includes(c.name)) {
+        const key = `${g.name}>${c.name}`;
+        if (!cyclic.has(key)) {
+          cyclic.add(key);
+          problems.push({ pos: c.pos, severity: 'error', message: `group "${c.name}" is a child of itself (${[...path, c.name].join(' → ')})` });
+        }
+        continue;
+      }
+      const child = raw.groups.get(c.name);
+      if (child) for (const h of visit(child, d + 1, [...path, c.name])) own.add(h);
+    }
+    const prev = members.get(g.name) ?? new Set<string>();
+    for (const h of own) prev.add(h);
+    members.set(g.name, prev);
+    return own;
+  };
+  const all = raw.groups.get('all');
+  if (all) visit(all, 0, ['all']);
+  members.set('all', new Set(raw.hostOrder));
+  return { depth, parents, members, problems };
+}
+
+function lastValue(defs: Map<string, VarDef>, name: string): unknown {
+  return defs.get(name)?.value;
+}
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' ? v : undefined;
+}
+function bool(v: unknown): boolean | undefined {
+  return typeof v === 'boolean' ? v : undefined;
+}
+function strs(v: unknown): string[] | undefined {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;
+}
+function rec(v: unknown): Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+export function normalise(file: string, raw: RawInventory): Normalised {
+  const baseDir = dirname(resolve(file));
+  const graph = analyseGroups(raw);
+  const groupVars = (name: string): VarDef[] => raw.groups.get(name)?.vars ?? [];
+  const priority = (name: string): number => num([...groupVars(name)].reverse().find((d) => d.name === 'ansible_group_priority')?.value) ?? 1;
+
+  const clusterVars = new Map<string, VarDef>();
+  for (const d of groupVars('all')) clusterVars.set(d.name, d);
+  const c = (name: string): unknown => lastValue(clusterVars, name);
+
+  const virtual = bool(c('fridge_virtual')) ?? false;
+  const network = rec(c('fridge_network'));
+  const services = rec(c('fridge_services'));
+  const registryHost = str(c('fridge_registry')) ?? DEFAULTS.registry;
+  const keyFileAll = str(c('ansible_ssh_private_key_file'));
+  const authorized = str(c('fridge_authorized_key_file')) ?? (keyFileAll === undefined ? undefined : `${keyFileAll}.pub`);
+
+  const hostVars = new Map<string, Map<string, VarDef>>();
+  const hosts: HostSpec[] = raw.hostOrder.map((name) => {
+    const hostDef = raw.hosts.get(name);
+    const memberOf = [...graph.members.entries()].filter(([, m]) => m.has(name)).map(([g]) => g);
+    // Ansible's order: all first, then groups by depth, priority and name; host variables last.
+    const ordered = memberOf
+      .filter((g) => g !== 'all')
+      .sort((a, b) => (graph.depth.get(a) ?? 0) - (graph.depth.get(b) ?? 0) || priority(a) - priority(b) || a.localeCompare(b));
+    const merged = new Map<string, VarDef>();
+    for (const g of ['all', ...ordered]) for (const d of groupVars(g)) merged.set(d.name, d);
+    for (const d of hostDef?.vars ?? []) merged.set(d.name, d);
+    hostVars.set(name, merged);
+
+    const v = (n: string): unknown => lastValue(merged, n);
+    const model: PiModel = (str(v('fridge_model')) as PiModel | undefined) ?? (virtual ? 'virtual' : '3B');
+    const role = memberOf.includes('managers') ? 'manager' : 'worker';
+    const memoryMiB = MODEL_MEMORY_MIB[model];
+    const extraLabels = Object.fromEntries(Object.entries(rec(v('fridge_labels'))).map(([k, x]) => [k, String(x)]));
+    const keyFile = str(v('ansible_ssh_private_key_file'));
+    const connection = str(v('ansible_connection')) === 'local' ? 'local' : 'ssh';
+    return {
+      name,
+      address: str(v('ansible_host')) ?? (connection === 'local' ? '127.0.0.1' : ''),
+      port: num(v('ansible_port')) ?? DEFAULTS.port,
+      user: str(v('ansible_user')) ?? DEFAULTS.user,
+      keyFile: keyFile === undefined ? undefined : resolvePath(keyFile, baseDir),
+      passwordEnv: str(v('fridge_ssh_password_env')) ?? DEFAULTS.passwordEnv,
+      connection,
+      model,
+      memoryMiB,
+      staticIp: str(v('fridge_static_ip')),
+      role,
+      groups: ['all', ...ordered],
+      labels: { ...extraLabels, model, memory: String(memoryMiB), role },
+      // Paths resolved here once, so a step reading vars gets the same file the key above points to.
+      vars: Object.fromEntries(
+        [...merged.entries()].map(([k, d]) => [k, PATH_VARS.includes(k) && typeof d.value === 'string' ? resolvePath(d.value, baseDir) : d.value]),
+      ),
+      pos: hostDef?.pos ?? raw.rootPos,
+    } satisfies HostSpec;
+  });
+
+  const leaderName = hosts.find((h) => h.role === 'manager')?.name ?? hosts[0]?.name ?? '';
+  const props: FlinkProperties = flattenFlink(rec(c('fridge_flink_properties')) as Parameters<typeof flattenFlink>[0]);
+  const maxPerHost = num(c('fridge_flink_taskmanager_max_per_host'));
+  const cluster: ClusterSettings = {
+    name: str(c('fridge_cluster_name')) ?? DEFAULTS.clusterName,
+    registry: {
+      host: registryHost,
+      repository: str(c('fridge_image')) ?? '',
+      insecure: bool(c('fridge_registry_insecure')) ?? false,
+      usernameEnv: str(c('fridge_registry_username_env')),
+      passwordEnv: str(c('fridge_registry_password_env')),
+      pullHost: str(c('fridge_registry_pull')) ?? registryHost,
+    },
+    platforms: strs(c('fridge_platforms')) ?? [...DEFAULTS.platforms],
+    flink: {
+      version: str(c('fridge_flink_version')) ?? DEFAULTS.flinkVersion,
+      jobmanagerHost: str(c('fridge_flink_jobmanager_host')) ?? leaderName,
+      taskmanagerExclude: strs(c('fridge_flink_taskmanager_exclude')) ?? [],
+      taskmanagerReplicas: num(c('fridge_flink_taskmanager_replicas')) ?? defaultReplicas(hosts.length, strs(c('fridge_flink_taskmanager_exclude')) ?? []),
+      ...(maxPerHost === undefined ? {} : { taskmanagerMaxPerHost: maxPerHost }),
+      slotsPerTaskmanager: num(c('fridge_flink_slots')) ?? DEFAULTS.slots,
+      stateDir: str(c('fridge_flink_state_dir')) ?? DEFAULTS.stateDir,
+      properties: props,
+    },
+    network: {
+      prefix: num(network['prefix']) ?? DEFAULTS.networkPrefix,
+      router: str(network['router']),
+      dns: strs(network['dns']) ?? [],
+      interface: str(network['interface']) ?? DEFAULTS.networkInterface,
+    },
+    services: {
+      mosquitto: bool(services['mosquitto']) ?? false,
+      prometheus: bool(services['prometheus']) ?? false,
+      grafana: bool(services['grafana']) ?? false,
+      visualizer: bool(services['visualizer']) ?? false,
+    } satisfies OptionalServices,
+    stackName: str(c('fridge_stack_name')) ?? DEFAULTS.stackName,
+    dockerInstall: (str(c('fridge_docker_install')) as ClusterSettings['dockerInstall'] | undefined) ?? (virtual ? 'apt' : 'get.docker.com'),
+    dnsrr: bool(c('fridge_dnsrr')) ?? virtual,
+    authorizedKeyFile: authorized === undefined ? undefined : resolvePath(authorized, baseDir),
+    virtual,
+  };
+
+  const groups: Record<string, string[]> = {};
+  for (const [g, m] of graph.members) groups[g] = raw.hostOrder.filter((h) => m.has(h));
+
+  return { inventory: { file, hosts, groups, cluster }, hostVars, clusterVars, problems: graph.problems };
+}
+
+/** One taskmanager on every host that may run one, as the seed does (3 of 5 Pis). */
+function defaultReplicas(hostCount: number, exclude: string[]): number {
+  return Math.max(1, hostCount - new Set(exclude).size);
+}
