@@ -66,7 +66,14 @@ export async function main(taskName: string, argv: string[]): Promise<number> {
   const phases = allPhases.filter((p) => chosen.phases.includes(p.name));
 
   let inventoryFile = common.inventory;
-  if (task.prepare) inventoryFile = (await task.prepare(inventoryFile, args)) ?? inventoryFile;
+  if (task.prepare) {
+    const prepared = await task.prepare(inventoryFile, (line) => (common.json ? stderr(line) : process.stdout.write(`${mask(line)}\n`)));
+    if ('error' in prepared) {
+      stderr(`error: ${prepared.error}`);
+      return EXIT.error;
+    }
+    inventoryFile = prepared.inventory;
+  }
   inventoryFile ??= fs.existsSync(SIM_INVENTORY_FILE) ? SIM_INVENTORY_FILE : undefined;
   if (!inventoryFile) {
     stderr('error: no inventory: pass -i FILE, set FRIDGE_INVENTORY, or bring up the virtual fridge with `npx zx tasks/sim.mjs up`');

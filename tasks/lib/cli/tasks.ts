@@ -5,7 +5,7 @@ export interface TaskDef {
   description: string;
   phaseNames: string[];
   /** Runs before the inventory is loaded; may return the inventory to use (deploy brings up the virtual fridge). */
-  prepare?: (inventory: string | undefined, args: Record<string, unknown>) => Promise<string | undefined>;
+  prepare?: (inventory: string | undefined, log: (line: string) => void) => Promise<{ inventory: string | undefined } | { error: string }>;
 }
 
 const load = (m: Promise<{ phase: Phase }>) => m.then((x) => x.phase);
@@ -39,7 +39,21 @@ export function choosePhases(all: string[], only: string | undefined, skip: stri
   return { phases: all.filter((p) => wanted.includes(p) && !split(skip).includes(p)) };
 }
 
+/** With no inventory, deploy targets the virtual fridge: bring it up (a no-op when it is already up). */
+async function virtualFridgeUnlessInventory(inventory: string | undefined, log: (line: string) => void): Promise<{ inventory: string | undefined } | { error: string }> {
+  if (inventory) return { inventory };
+  log('no inventory given: deploying onto the virtual fridge (npx zx tasks/sim.mjs up)');
+  const { simUp } = await import('../sim/sim.ts');
+  const up = await simUp({ log });
+  return up.ok ? { inventory: up.inventory } : { error: `virtual fridge: ${up.error}` };
+}
+
 export const TASKS: Record<string, TaskDef> = {
+  deploy: {
+    description: 'Runs every phase in order: pi-setup → swarm → image-build → stack-deploy → job-submit. With no inventory it brings up the virtual fridge first.',
+    phaseNames: ['pi-setup', 'swarm', 'image-build', 'stack-deploy', 'job-submit'],
+    prepare: virtualFridgeUnlessInventory,
+  },
   ping: single('ping', 'Connects to every host and checks a shell answers (like ansible -m ping).'),
   'pi-setup': single('pi-setup', 'Prepares each Pi: hostname, static IP, SSH key (then password login off), Docker engine, cgroup flags.'),
   swarm: single('swarm', 'Forms the Docker Swarm: init on the first manager, join the others, node labels, all nodes Ready.'),
