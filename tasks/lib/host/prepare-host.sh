@@ -7,7 +7,14 @@ log() { printf '[prepare-host] %s\n' "$*" >&2; }
 
 need_pkgs=()
 want() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' || need_pkgs+=("$1"); }
-for p in sudo docker.io debootstrap qemu-user-static binfmt-support docker-registry openssh-server openssh-client sshpass curl ca-certificates iproute2 shellcheck apt-cacher-ng; do want "$p"; done
+# An engine installed another way (GitHub's ubuntu runners ship docker-ce, whose containerd.io conflicts with
+# docker.io) is used as it is.
+if command -v dockerd >/dev/null 2>&1 && ! dpkg-query -W -f='${Status}' docker.io 2>/dev/null | grep -q 'install ok installed'; then
+  log "using the installed Docker engine ($(command -v dockerd)), not Debian's docker.io"
+else
+  want docker.io
+fi
+for p in sudo debootstrap qemu-user-static binfmt-support docker-registry openssh-server openssh-client sshpass curl ca-certificates iproute2 shellcheck apt-cacher-ng; do want "$p"; done
 
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then log "missing packages ${need_pkgs[*]} and not root: install them first"; exit 1; fi
@@ -17,6 +24,8 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
   # Debian's packages start their own services where systemd runs; here it does not, so stop stray ones.
   pkill -x docker-registry 2>/dev/null || true
+  # Where systemd does run (GitHub's runners), keep it from holding :5000 and :3142, which the virtual fridge uses.
+  if [ -d /run/systemd/system ]; then systemctl disable --now docker-registry apt-cacher-ng >/dev/null 2>&1 || true; fi
   # apt-cacher-ng's postinst starts the system instance on :3142; the virtual fridge runs its own (tasks/lib/sim).
   if [ -x /etc/init.d/apt-cacher-ng ]; then /etc/init.d/apt-cacher-ng stop >/dev/null 2>&1 || true; fi
 fi

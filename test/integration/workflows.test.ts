@@ -1,0 +1,392 @@
+// The GitHub workflows: linted by actionlint (with shellcheck), checked for what the design asks of them,
+// and the deploy/scale jobs' steps run as written by a small runner, against the virtual fridge's inventory
+// instead of the real Fridge's (whose addresses are never contacted from here).
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { PHASES, TASKS } from '../../tasks/lib/cli/tasks.ts';
+import { PROJECT_ROOT, SIM_INVENTORY_FILE, STATE_DIR } from '../../tasks/lib/paths.ts';
+import { SIM_PATHS } from '../../tasks/lib/sim/config.ts';
+import { startFakeGithubApi, type FakeGithubApi } from '../support/fake-github-api.ts';
+import { condition, type ExprObject } from '../support/github-expressions.ts';
+import { loadWorkflow, runJob, type JobRun, type StepRecord, type WorkflowContext } from '../support/github-workflow-runner.ts';
+
+const run = promisify(execFile);
+
+/**
+ * LEAD: how far the deploy job's `npx zx tasks/deploy.mjs ...` goes when the workflow's steps are run here.
+ *   'help'  — appends --help (the default until deploy converges on the virtual fridge);
+ *   'check' — appends --check: a dry run against the running virtual fridge;
+ *   'full'  — runs the step exactly as written: a real deploy of the virtual fridge, with a GitHub Deployment
+ *             recorded on the fake GitHub API.
+ * Switch the default here, or set FRIDGE_WORKFLOW_DEPLOY=check|full.
+ */
+const DEPLOY_MODE = (process.env.FRIDGE_WORKFLOW_DEPLOY ?? 'help') as 'help' | 'check' | 'full';
+/** LEAD: the image ref a deploy of the virtual fridge should use (what image-build pushed to the local registry). */
+const SIM_IMAGE = process.env.FRIDGE_WORKFLOW_IMAGE ?? '10.77.0.1:5000/fridge/flink:2.3.0';
+
+const WF = path.join(PROJECT_ROOT, '.github', 'workflows');
+const REAL_INVENTORY = 'inventory/fridge.yaml';
+const REPO = 'digitaljazz/fridge';
+const SHA = 'c0ffee0000000000000000000000000000000001';
+const TOKEN = 'ghs_workflowTestToken0000000000000000';
+
+let actionlint = '';
+let api: FakeGithubApi;
+let home = '';
+/** RUNNER_TEMP directories of the jobs run here, removed at the end. */
+const runnerTemps: string[] = [];
+
+beforeAll(async () => {
+  const { stdout } = await run('bash', [path.join(PROJECT_ROOT, 'tasks/lib/tools/actionlint.sh')], { timeout: 300_000 });
+  actionlint = stdout.trim().split('\n').at(-1) ?? '';
+  api = await startFakeGithubApi(REPO);
+  home = mkdtempSync(path.join(tmpdir(), 'fridge-gh-home-'));
+  // The job keeps its state in ~/.local/state/fridge. Beyond --help that must be this work tree's state
+  // (the virtual fridge's keys, known_hosts, the image pushed last), so the runner's home points there.
+  if (DEPLOY_MODE !== 'help') {
+    mkdirSync(path.join(home, '.local', 'state'), { recursive: true });
+    symlinkSync(STATE_DIR, path.join(home, '.local', 'state', 'fridge'));
+  }
+}, 310_000);
+
+afterAll(async () => {
+  await api.close();
+  for (const dir of [home, ...runnerTemps]) rmSync(dir, { recursive: true, force: true });
+});
+
+function yamlOf(file: string): ExprObject {
+  return parse(readFileSync(path.join(WF, file), 'utf8')) as ExprObject;
+}
+
+async function lint(args: string[]): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout, stderr } = await run(actionlint, ['-shellcheck', 'shellcheck', '-no-color', ...args], { cwd: PROJECT_ROOT });
+    return { code: 0, output: stdout + stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+describe('workflows pass actionlint', () => {
+  it('every workflow in .github/workflows is clean (actionlint + shellcheck)', async () => {
+    const { code, output } = await lint([]);
+    expect(output).toBe('');
+    expect(code).toBe(0);
+  });
+
+  it('actionlint does fail a workflow that passes untrusted input to a shell', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fridge-gh-lint-'));
+    const bad = readFileSync(path.join(WF, 'scale.yml'), 'utf8').replace('--service "$SERVICE"', '--service "${{ github.event.head_commit.message }}"');
+    writeFileSync(path.join(dir, 'scale.yml'), bad);
+    const { code, output } = await lint(['-config-file', path.join(PROJECT_ROOT, '.github/actionlint.yaml'), path.join(dir, 'scale.yml')]);
+    rmSync(dir, { recursive: true, force: true });
+    expect(code).toBe(1);
+    expect(output).toContain('"github.event.head_commit.message" is potentially untrusted');
+  });
+});
+
+describe('workflows do what the design card says', () => {
+  it('test: npm ci && npm test on every push and pull request, on a hosted runner', () => {
+    const wf = yamlOf('test.yml');
+    expect(Object.keys(wf.on as ExprObject).sort()).toEqual(['pull_request', 'push']);
+    const job = (wf.jobs as ExprObject).test as ExprObject;
+    expect(job['runs-on']).toBe('ubuntu-latest');
+    const runs = (job.steps as ExprObject[]).map((s) => s.run).filter(Boolean);
+    expect(runs).toEqual(['npm ci', 'sudo --preserve-env env -u GITHUB_ACTIONS HOME=/root "PATH=$PATH" npm test']);
+  });
+
+  it('deploy: a pinned-QEMU multi-arch image to Docker Hub with gha cache, then one deploy at a time from the LAN', () => {
+    const wf = yamlOf('deploy.yml');
+    expect(wf.on).toEqual({ push: { branches: ['main'] } });
+    const jobs = wf.jobs as Record<string, ExprObject>;
+    const image = jobs.image!;
+    expect(image['runs-on']).toBe('ubuntu-latest');
+    const uses = Object.fromEntries((image.steps as ExprObject[]).filter((s) => s.uses).map((s) => [String(s.uses).split('@')[0], s]));
+    expect(Object.keys(uses)).toEqual([
+      'actions/checkout',
+      'actions/setup-node',
+      'docker/setup-qemu-action',
+      'docker/setup-buildx-action',
+      'docker/login-action',
+      'docker/metadata-action',
+      'docker/build-push-action',
+    ]);
+    const qemu = uses['docker/setup-qemu-action']!;
+    expect(qemu.uses).toBe('docker/setup-qemu-action@v4');
+    expect(String((qemu.with as ExprObject).image)).toMatch(/^docker\.io\/tonistiigi\/binfmt:qemu-v\d+\.\d+\.\d+-\d+$/);
+    expect(uses['docker/login-action']!.with).toEqual({ username: '${{ secrets.DOCKERHUB_USERNAME }}', password: '${{ secrets.DOCKERHUB_TOKEN }}' });
+    const tags = String((uses['docker/metadata-action']!.with as ExprObject).tags);
+    expect(tags).toContain('type=sha,prefix=,format=short');
+    expect(tags).toContain('type=raw,value=${{ steps.inputs.outputs.flink-version }}');
+    expect(tags).toContain('type=raw,value=latest');
+    const build = uses['docker/build-push-action']!;
+    expect(build.uses).toBe('docker/build-push-action@v7');
+    expect(build.with).toMatchObject({
+      context: '${{ steps.inputs.outputs.context }}',
+      platforms: '${{ steps.inputs.outputs.platforms }}',
+      push: true,
+      'cache-from': 'type=gha',
+      'cache-to': 'type=gha,mode=max',
+    });
+
+    const deploy = jobs.deploy!;
+    expect(deploy.needs).toBe('image');
+    expect(deploy['runs-on']).toEqual(['self-hosted', 'fridge']);
+    expect(deploy.concurrency).toEqual({ group: 'fridge-deploy', 'cancel-in-progress': false });
+    expect(deploy.environment).toEqual({ name: 'fridge', deployment: false });
+    expect(deploy.permissions).toEqual({ contents: 'read', deployments: 'write' });
+  });
+
+  it('deploy runs only for a push to main: never for pull requests (forks included) or other branches', () => {
+    const deployIf = String(((yamlOf('deploy.yml').jobs as ExprObject).deploy as ExprObject).if);
+    const decide = (event_name: string, ref: string): boolean =>
+      condition(deployIf, { context: { github: { event_name, ref } }, failed: false, unresolved: new Set() });
+    expect(decide('push', 'refs/heads/main')).toBe(true);
+    expect(decide('pull_request', 'refs/heads/main')).toBe(false);
+    expect(decide('pull_request', 'refs/pull/12/merge')).toBe(false);
+    expect(decide('push', 'refs/heads/feature')).toBe(false);
+    expect(decide('workflow_dispatch', 'refs/heads/main')).toBe(false);
+  });
+
+  it('scale: a manual dispatch with a service choice and a replica count, on the same runner and lock', () => {
+    const wf = yamlOf('scale.yml');
+    const inputs = ((wf.on as ExprObject).workflow_dispatch as ExprObject).inputs as Record<string, ExprObject>;
+    expect(inputs.service).toMatchObject({ type: 'choice', required: true });
+    expect(inputs.service!.options).toEqual(expect.arrayContaining(['taskmanager', 'jobmanager']));
+    expect(inputs.replicas).toMatchObject({ type: 'number', required: true });
+    const job = (wf.jobs as ExprObject).scale as ExprObject;
+    expect(job['runs-on']).toEqual(['self-hosted', 'fridge']);
+    expect(job.concurrency).toEqual({ group: 'fridge-deploy', 'cancel-in-progress': false });
+  });
+});
+
+// ---- running the jobs' steps ------------------------------------------------------------------------------
+
+function githubContext(eventName: string): ExprObject {
+  return {
+    repository: REPO,
+    repository_owner: 'digitaljazz',
+    sha: SHA,
+    ref: 'refs/heads/main',
+    event_name: eventName,
+    run_id: '4711',
+    server_url: 'https://github.com',
+    api_url: api.url,
+    token: TOKEN,
+  };
+}
+
+function sshKeySecret(): string {
+  // A deploy that goes further than --help logs in with the virtual fridge's key, as the real one does with its own.
+  if (DEPLOY_MODE !== 'help') return readFileSync(SIM_PATHS.privateKey, 'utf8').trimEnd();
+  return '-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key-only-for-the-workflow-test\n-----END OPENSSH PRIVATE KEY-----';
+}
+
+/** Runs `npx zx tasks/<task>.mjs` lines with the virtual fridge's inventory and the mode's extra flag. */
+function rewriteFor(task: string, extra: string[]): (script: string) => string {
+  return (script) =>
+    script
+      .split(REAL_INVENTORY)
+      .join(SIM_INVENTORY_FILE)
+      .split('\n')
+      .map((line) => (line.includes(`npx zx tasks/${task}.mjs`) && extra.length ? `${line} ${extra.join(' ')}` : line))
+      .join('\n');
+}
+
+function baseEnv(): Record<string, string> {
+  const keep = ['PATH', 'LANG', 'TERM', 'FRIDGE_SIM_NODES'];
+  const env: Record<string, string> = { HOME: home, npm_config_cache: path.join(process.env.HOME ?? '/root', '.npm') };
+  for (const k of keep) if (process.env[k]) env[k] = process.env[k];
+  return env;
+}
+
+interface KeyObservation {
+  keyFile: string | undefined;
+  mode: number | undefined;
+  content: string | undefined;
+}
+
+async function runDeployJob(rewrite: (script: string) => string, context: Partial<WorkflowContext> = {}): Promise<{ job: JobRun; key: KeyObservation }> {
+  const key: KeyObservation = { keyFile: undefined, mode: undefined, content: undefined };
+  const job = await runJob({
+    workflowFile: path.join(WF, 'deploy.yml'),
+    job: 'deploy',
+    workspace: PROJECT_ROOT,
+    baseEnv: baseEnv(),
+    context: {
+      github: githubContext('push'),
+      secrets: { FRIDGE_SSH_KEY: sshKeySecret(), DOCKERHUB_USERNAME: 'fridgebot', DOCKERHUB_TOKEN: 'dckr_pat_workflowTestToken' },
+      vars: {},
+      inputs: {},
+      needs: { image: { outputs: { ref: SIM_IMAGE }, result: 'success' } },
+      ...context,
+    },
+    rewrite,
+    forbidden: [REAL_INVENTORY],
+    // The work tree already has its node_modules (the README's `npm ci`); reinstalling would pull them
+    // from under the other tests running next to this one.
+    skipRun: (script) => (script.trim() === 'npm ci' ? 'dependencies already installed' : undefined),
+    afterStep: (step: StepRecord) => {
+      if (step.name !== 'Write the SSH key') return;
+      const file = step.exportedEnv.FRIDGE_SSH_KEY_FILE;
+      key.keyFile = file;
+      if (file && existsSync(file)) {
+        key.mode = statSync(file).mode & 0o777;
+        key.content = readFileSync(file, 'utf8');
+      }
+    },
+    stepTimeoutMs: DEPLOY_MODE === 'full' ? 3_000_000 : 120_000,
+  });
+  runnerTemps.push(job.runnerTemp);
+  return { job, key };
+}
+
+/** Skipped (not failed) while the lead is still wiring a task: every phase it names must exist. */
+const runnable = (task: string): boolean => TASKS[task]?.phaseNames.every((p) => p in PHASES) ?? false;
+const deployRegistered = runnable('deploy');
+const scaleRegistered = runnable('scale');
+
+describe('the image job reads what it builds from the inventory', () => {
+  it('"Read the image inputs" gives the repository, the Flink version and the three platforms', async () => {
+    const job = await runJob({
+      workflowFile: path.join(WF, 'deploy.yml'),
+      job: 'image',
+      workspace: PROJECT_ROOT,
+      baseEnv: baseEnv(),
+      context: { github: githubContext('push'), secrets: {}, vars: {}, inputs: {}, needs: {} },
+      // Reading the real inventory is harmless: nothing is contacted.
+      // Apache's servers are not reachable from here: the release lookup is GitHub's runner's job alone.
+      skipRun: (script) =>
+        script.trim() === 'npm ci' ? 'dependencies already installed' : script.includes('archive.apache.org') ? 'no internet here' : undefined,
+      stepTimeoutMs: 120_000,
+    });
+    runnerTemps.push(job.runnerTemp);
+    const inputs = job.steps.find((s) => s.id === 'inputs')!;
+    expect(inputs.status, inputs.output).toBe('success');
+    expect(inputs.outputs).toEqual({
+      image: 'docker.io/digitaljazz/flink-fridge',
+      'flink-version': '2.3.0',
+      platforms: 'linux/arm/v7,linux/arm64,linux/amd64',
+      context: path.join(job.runnerTemp, 'image-context'),
+      'conf-file': 'config.yaml',
+    });
+    // The context is image-build's: docker/'s files and the generated default configuration.
+    expect(readdirSync(path.join(job.runnerTemp, 'image-context')).sort()).toEqual(['Dockerfile', 'entrypoint.sh', 'fridge-base.yaml', 'healthcheck.sh']);
+    expect(readFileSync(path.join(job.runnerTemp, 'image-context', 'Dockerfile'), 'utf8')).toBe(readFileSync(path.join(PROJECT_ROOT, 'docker/Dockerfile'), 'utf8'));
+    // The deploy job gets the image pinned by the digest build-push-action reports.
+    const ref = job.steps.find((s) => s.id === 'ref')!;
+    expect(ref.script).toBe('echo "ref=${IMAGE}@${DIGEST}" >> "$GITHUB_OUTPUT"');
+    expect(ref.env.IMAGE).toBe('docker.io/digitaljazz/flink-fridge');
+    // build-push-action is not run here, so its digest is the one thing left unresolved.
+    expect(job.unresolved).toEqual(['steps.build.outputs.digest']);
+  }, 120_000);
+});
+
+describe('the deploy job, run step by step against the virtual fridge', () => {
+  it.skipIf(!deployRegistered)(
+    `runs as written (${DEPLOY_MODE} mode): key file 0600 only while it runs, sim inventory, the image just built`,
+    async () => {
+      if (DEPLOY_MODE !== 'help') expect(existsSync(SIM_INVENTORY_FILE), `${SIM_INVENTORY_FILE}: bring the virtual fridge up first`).toBe(true);
+      api.requests.length = 0;
+      const extra = DEPLOY_MODE === 'help' ? ['--help'] : DEPLOY_MODE === 'check' ? ['--check'] : [];
+      const { job, key } = await runDeployJob(rewriteFor('deploy', extra));
+      const byName = Object.fromEntries(job.steps.map((s) => [s.name, s]));
+      const deployStep = byName.Deploy!;
+
+      expect(deployStep.output, deployStep.output).not.toContain('unknown task');
+      expect(job.ok, job.steps.map((s) => `${s.name}: ${s.status}\n${s.output}`).join('\n')).toBe(true);
+      expect(job.steps.map((s) => `${s.name}: ${s.status}`)).toEqual([
+        'Run actions/checkout@v6: skipped',
+        'Run actions/setup-node@v6: skipped',
+        'Install dependencies: skipped',
+        'Keep Fridge state between runs: success',
+        'Write the SSH key: success',
+        'Deploy: success',
+        'Remove the SSH key: success',
+      ]);
+      // Every ${{ }} the job reads was provided.
+      expect(job.unresolved).toEqual([]);
+
+      expect(deployStep.script).toBe(`npx zx tasks/deploy.mjs -i ${SIM_INVENTORY_FILE} --skip image-build --image "$IMAGE"${extra.map((e) => ` ${e}`).join('')}`);
+      expect(deployStep.env.IMAGE).toBe(SIM_IMAGE);
+      expect(deployStep.env.GITHUB_TOKEN).toBe(TOKEN);
+      expect(deployStep.env.FRIDGE_SSH_KEY_FILE).toBe(key.keyFile);
+      expect(deployStep.env.FRIDGE_STATE_DIR).toBe(path.join(home, '.local/state/fridge'));
+      expect(key.mode).toBe(0o600);
+      expect(key.content).toBe(`${sshKeySecret()}\n`);
+      expect(existsSync(key.keyFile ?? '/nonexistent')).toBe(false);
+      // Secrets never reach the log.
+      for (const s of job.steps) {
+        expect(s.output).not.toContain('not-a-real-key');
+        expect(s.output).not.toContain('dckr_pat_workflowTestToken');
+        expect(s.output).not.toContain(TOKEN);
+      }
+
+      if (DEPLOY_MODE === 'help') {
+        expect(deployStep.output).toContain('Usage: npx zx tasks/deploy.mjs');
+        expect(api.requests).toEqual([]);
+      }
+      if (DEPLOY_MODE === 'full') {
+        // deploy records a GitHub Deployment: in progress, then success with the Flink UI's address.
+        expect(api.requests.map((r) => `${r.method} ${r.path.replace(/\/\d+\//, '/ID/')}`)).toEqual([
+          `POST /repos/${REPO}/deployments`,
+          `POST /repos/${REPO}/deployments/ID/statuses`,
+          `POST /repos/${REPO}/deployments/ID/statuses`,
+        ]);
+        expect(api.requests.at(-1)!.body).toMatchObject({ state: 'success', environment_url: expect.stringMatching(/^http:\/\/10\.77\.0\.\d+:8081/) });
+      }
+    },
+    3_100_000,
+  );
+
+  it('a failing deploy still removes the key, and fails the job', async () => {
+    // An inventory that does not exist makes the deploy step fail before it touches any host.
+    const missing = path.join(home, 'no-such-inventory.yaml');
+    const { job, key } = await runDeployJob((script) => script.split(REAL_INVENTORY).join(missing));
+    expect(job.ok).toBe(false);
+    expect(job.steps.find((s) => s.name === 'Deploy')?.status).toBe('failure');
+    expect(key.mode).toBe(0o600);
+    expect(existsSync(key.keyFile ?? '/nonexistent')).toBe(false);
+    expect(job.steps.find((s) => s.name === 'Remove the SSH key')?.status).toBe('success');
+  }, 120_000);
+});
+
+describe('the scale job, run step by step', () => {
+  // Scaling for real would change the stack under the other tests: --check at most.
+  const scaleExtra = DEPLOY_MODE === 'help' ? ['--help'] : ['--check'];
+  it.skipIf(!scaleRegistered)(`runs the scale task with the dispatch inputs on the virtual fridge inventory (${scaleExtra[0]})`, async () => {
+    if (DEPLOY_MODE !== 'help') expect(existsSync(SIM_INVENTORY_FILE), `${SIM_INVENTORY_FILE}: bring the virtual fridge up first`).toBe(true);
+    const job = await runJob({
+      workflowFile: path.join(WF, 'scale.yml'),
+      job: 'scale',
+      workspace: PROJECT_ROOT,
+      baseEnv: baseEnv(),
+      context: {
+        github: githubContext('workflow_dispatch'),
+        secrets: { FRIDGE_SSH_KEY: sshKeySecret() },
+        vars: {},
+        inputs: { service: 'taskmanager', replicas: 3 },
+        needs: {},
+      },
+      rewrite: rewriteFor('scale', scaleExtra),
+      forbidden: [REAL_INVENTORY],
+      skipRun: (script) => (script.trim() === 'npm ci' ? 'dependencies already installed' : undefined),
+      stepTimeoutMs: 600_000,
+    });
+    runnerTemps.push(job.runnerTemp);
+    const scale = job.steps.find((s) => s.name === 'Scale')!;
+    expect(scale.script).toBe(`npx zx tasks/scale.mjs -i ${SIM_INVENTORY_FILE} --service "$SERVICE" --replicas "$REPLICAS" ${scaleExtra[0]}`);
+    expect(scale.env).toMatchObject({ SERVICE: 'taskmanager', REPLICAS: '3' });
+    if (DEPLOY_MODE === 'help') expect(scale.output).toContain('Usage: npx zx tasks/scale.mjs');
+    // In a job the GitHub reporter speaks: the phase is a log group.
+    else expect(scale.output).toContain('::group::scale (check mode)');
+    expect(job.ok, scale.output).toBe(true);
+    expect(job.unresolved).toEqual([]);
+  }, 620_000);
+});
