@@ -18,6 +18,7 @@ export const PHASES: Record<string, () => Promise<Phase>> = {
   scale: () => load(import('../phases/scale.ts')),
   status: () => load(import('../phases/status.ts')),
   reset: () => load(import('../phases/reset.ts')),
+  'job-submit': () => load(import('../phases/job-submit.ts')),
 };
 
 function single(name: string, description: string): TaskDef {
@@ -60,5 +61,6 @@ export const TASKS: Record<string, TaskDef> = {
   'stack-deploy': single('stack-deploy', 'Deploys the Flink stack generated from the inventory and waits until Flink sees its taskmanagers.'),
   scale: single('scale', 'Scales a service (taskmanager by default) and waits until Flink sees the new replicas.'),
   status: single('status', 'Shows nodes, services, Flink taskmanagers/slots, jobs and the dashboard URL.'),
+  'job-submit': single('job-submit', 'Uploads and runs a Flink job (default: the example sensor-window job), waits until it runs, prints its id and web UI address.'),
   reset: single('reset', 'Removes the stack and leaves the swarm on every node (optionally purges the engine).'),
 };

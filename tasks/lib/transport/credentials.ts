@@ -25,6 +25,11 @@ export function passwordFor(host: HostSpec): string | undefined {
   return password;
 }
 
+/** FRIDGE_SSH_KEY_FILE overrides the inventory's key file: CI writes the key from a secret to a temporary file. */
+export function keyFileFor(host: HostSpec): string | undefined {
+  return process.env.FRIDGE_SSH_KEY_FILE || host.keyFile;
+}
+
 export function credentialsFor(host: HostSpec): Credentials {
-  return { privateKey: readIfExists(host.keyFile), password: passwordFor(host) };
+  return { privateKey: readIfExists(keyFileFor(host)), password: passwordFor(host) };
 }

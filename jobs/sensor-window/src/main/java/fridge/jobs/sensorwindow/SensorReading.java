@@ -1,0 +1,19 @@
+package fridge.jobs.sensorwindow;
+
+/** One reading of one sensor. A Flink POJO (public fields, no-arg constructor) so Flink serialises it itself. */
+public class SensorReading {
+    public String sensorId;
+    public double value;
+    /** Position in the generated sequence: makes every run produce the same readings. */
+    public long sequence;
+    /** Readings of this sensor seen since the job first started, carried across savepoints (keyed state). */
+    public long runningCount;
+
+    public SensorReading() {}
+
+    public SensorReading(String sensorId, double value, long sequence) {
+        this.sensorId = sensorId;
+        this.value = value;
+        this.sequence = sequence;
+    }
+}

@@ -1,0 +1,104 @@
+// The example job (jobs/sensor-window): built with Maven once, rebuilt only when its sources change, and read
+// back through the REST API (its running-count gauge).
+
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { $ } from 'zx';
+import { PROJECT_ROOT, STATE_DIR } from '../paths.ts';
+import type { FlinkRest, RestResult } from './rest.ts';
+
+export const EXAMPLE_JOB_DIR = path.join(PROJECT_ROOT, 'jobs', 'sensor-window');
+export const EXAMPLE_JOB_JAR = path.join(EXAMPLE_JOB_DIR, 'target', 'sensor-window.jar');
+export const EXAMPLE_JOB_CLASS = 'fridge.jobs.sensorwindow.SensorWindowJob';
+/** The operator holding the keyed running count, and its gauge (see RunningCount.java). */
+export const RUNNING_COUNT_OPERATOR = 'running-count';
+export const READINGS_TOTAL_GAUGE = 'readingsTotal';
+/** Maven's local repository lives with Fridge's other caches, so CI can keep it with one cache entry. */
+export const MAVEN_REPO = path.join(STATE_DIR, 'm2');
+
+/** Builds jobs/sensor-window once; returns the jar's path. Throws when Maven fails (with Maven's output). */
+export async function buildExampleJob(dir = EXAMPLE_JOB_DIR): Promise<string> {
+  const jar = path.join(dir, 'target', 'sensor-window.jar');
+  const stamp = path.join(dir, 'target', '.fridge-sources.sha256');
+  const digest = await sourcesDigest(dir);
+  if ((await isFile(jar)) && (await readFile(stamp, 'utf8').catch(() => '')).trim() === digest) return jar;
+
+  await mkdir(path.join(dir, 'target'), { recursive: true });
+  const release = await lock(path.join(dir, 'target', '.fridge-build.lock'));
+  try {
+    // Another process may have built it while we waited for the lock.
+    if ((await isFile(jar)) && (await readFile(stamp, 'utf8').catch(() => '')).trim() === digest) return jar;
+    const mvn = $({ cwd: dir, quiet: true, nothrow: true });
+    const repo = `-Dmaven.repo.local=${MAVEN_REPO}`;
+    // Offline first: after the first download everything is in MAVEN_REPO and no network is needed.
+    let r = await mvn`mvn -q -B -o ${repo} package`;
+    if (r.exitCode !== 0) r = await mvn`mvn -q -B ${repo} package`;
+    if (r.exitCode !== 0 || !(await isFile(jar))) {
+      throw new Error(`building ${path.relative(PROJECT_ROOT, dir)} failed (mvn exit ${r.exitCode}):\n${(r.stdout + r.stderr).slice(-4000)}`);
+    }
+    await writeFile(stamp, `${digest}\n`);
+    return jar;
+  } finally {
+    await release();
+  }
+}
+
+/** Digest of everything that goes into the jar: pom.xml and src/. */
+export async function sourcesDigest(dir = EXAMPLE_JOB_DIR): Promise<string> {
+  const hash = createHash('sha256');
+  const files = [path.join(dir, 'pom.xml'), ...(await listFiles(path.join(dir, 'src')))].sort();
+  for (const f of files) {
+    hash.update(path.relative(dir, f));
+    hash.update('\0');
+    hash.update(await readFile(f));
+    hash.update('\0');
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * The job's running count of readings (sum over the running-count subtasks). undefined while Flink has not yet
+ * fetched the metric (the REST metric fetcher lags by up to metrics.fetcher.update-interval).
+ */
+export async function readingsTotal(rest: FlinkRest, jobId: string): Promise<RestResult<number | undefined>> {
+  const job = await rest.job(jobId);
+  if (!job.ok) return job;
+  const vertex = job.value.vertices.find((v) => v.name === RUNNING_COUNT_OPERATOR);
+  if (!vertex) return { ok: false, status: 404, message: `job ${jobId} has no ${RUNNING_COUNT_OPERATOR} operator` };
+  const id = `${RUNNING_COUNT_OPERATOR}.${READINGS_TOTAL_GAUGE}`;
+  const m = await rest.subtaskMetrics(jobId, vertex.id, [id]);
+  if (!m.ok) return m;
+  const sum = m.value.find((x) => x.id === id)?.sum;
+  return { ok: true, value: sum };
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await listFiles(p)));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
+
+async function isFile(p: string): Promise<boolean> {
+  return stat(p).then((s) => s.isFile(), () => false);
+}
+
+/** A lock directory (mkdir is atomic): parallel test files must not run two Maven builds into one target/. */
+async function lock(lockDir: string): Promise<() => Promise<void>> {
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      await mkdir(lockDir);
+      return () => rm(lockDir, { recursive: true, force: true });
+    } catch {
+      const age = await stat(lockDir).then((s) => Date.now() - s.mtimeMs, () => 0);
+      // A build never takes 10 minutes here: a lock that old was left by a killed process.
+      if (age > 10 * 60_000 || Date.now() > deadline) await rm(lockDir, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}

@@ -1,0 +1,194 @@
+// The seed's way of submitting, kept as `--mode cli`: copy the jar to the host running the jobmanager, into
+// its container, and `flink run -d` there. Works over any Transport (SSH to a Pi, or this machine), needs no
+// open REST port, but sees less than the REST API: a job that fails after starting is reported by state only.
+
+import { shq, type Transport } from '../transport/types.ts';
+import { decideSubmit, jarIdentity, programArgs, type JarIdentity, type JobRef, type SubmitDecision } from './jobs.ts';
+import { JOB_STATES, rootCauseLine } from './rest.ts';
+import type { SubmitOutcome, SubmitRequest } from './submit-rest.ts';
+import { waitFor, type Probe } from './wait.ts';
+
+export interface CliSubmitRequest extends SubmitRequest {
+  /** docker stack name: the container is <stack>_jobmanager.<n>.<id>. */
+  stack: string;
+  /** Run docker through sudo (a user outside the docker group). */
+  sudo?: boolean;
+  /** Where the jar is staged on the host (default /tmp/fridge-jobs). */
+  stagingDir?: string;
+}
+
+const FLINK_TIMEOUT_MS = 120_000;
+
+type Found<T> = { ok: true; value: T } | { ok: false; message: string };
+
+export async function findJobmanager(t: Transport, stack: string, sudo = false): Promise<Found<string>> {
+  const r = await t.exec(`docker ps -q --filter ${shq(`name=${stack}_jobmanager`)}`, { sudo, timeoutMs: 30_000 });
+  if (r.code !== 0) return { ok: false, message: `docker ps on ${t.host} failed: ${(r.stderr || r.stdout).trim()}` };
+  const id = r.stdout.trim().split('\n')[0]?.trim();
+  if (!id) return { ok: false, message: `no running container named ${stack}_jobmanager on ${t.host}` };
+  return { ok: true, value: id };
+}
+
+const LIST_LINE = /^\S+ \S+ : ([0-9a-f]{32}) : (.*) \((\w+)\)$/;
+
+/** Parses `flink list -a`: "25.11.2026 23:00:00 : <jobid> : <name> (RUNNING)". */
+export function parseFlinkList(output: string): JobRef[] {
+  const jobs: JobRef[] = [];
+  for (const line of output.split('\n')) {
+    const m = LIST_LINE.exec(line.trim());
+    if (!m?.[1] || m[2] === undefined || !m[3]) continue;
+    const state = JOB_STATES.find((s) => s === m[3]);
+    if (state) jobs.push({ jid: m[1], name: m[2], state });
+  }
+  return jobs;
+}
+
+/** The job id printed by `flink run -d`: "Job has been submitted with JobID <id>". */
+export function parseSubmittedJobId(output: string): string | undefined {
+  return /JobID ([0-9a-f]{32})/.exec(output)?.[1];
+}
+
+/** The savepoint printed by `flink stop`: "Savepoint completed. Path: file:/...". */
+export function parseSavepointPath(output: string): string | undefined {
+  return /Savepoint completed\. Path: (\S+)/.exec(output)?.[1];
+}
+
+/**
+ * `bin/flink ARGS` inside the container. Not through PATH: an image need not put Flink's bin/ there, while
+ * FLINK_HOME is set by every Flink image (default /opt/flink).
+ */
+export function flinkInContainer(container: string, args: string[]): string {
+  return ['docker', 'exec', container, 'sh', '-c', 'exec "${FLINK_HOME:-/opt/flink}/bin/flink" "$@"', 'flink', ...args].map(shq).join(' ');
+}
+
+/** The `flink run` command line (pure, so tests see exactly what is run). */
+export function flinkRunCommand(container: string, jarInContainer: string, req: SubmitRequest, jar: Pick<JarIdentity, 'digest'>, savepoint?: string): string {
+  const argv = ['run', '-d'];
+  if (req.entryClass) argv.push('-c', req.entryClass);
+  if (req.parallelism !== undefined) argv.push('-p', String(req.parallelism));
+  if (savepoint) argv.push('-s', savepoint);
+  if (savepoint && req.allowNonRestoredState) argv.push('-n');
+  argv.push(jarInContainer, ...programArgs(req.args, jar));
+  return flinkInContainer(container, argv);
+}
+
+export interface CliFacts {
+  container: string;
+  jar: JarIdentity;
+  jobs: JobRef[];
+}
+
+/** Read-only: the jobmanager's container, the jar's identity and `flink list -a`. */
+export async function gatherCli(t: Transport, req: CliSubmitRequest): Promise<Found<CliFacts>> {
+  const sudo = req.sudo === true;
+  const cid = await findJobmanager(t, req.stack, sudo);
+  if (!cid.ok) return cid;
+  let jar: JarIdentity;
+  try {
+    jar = await jarIdentity(req.jar);
+  } catch (err) {
+    return { ok: false, message: `cannot read ${req.jar}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const jobs = await listJobs(t, cid.value, sudo);
+  if (!jobs.ok) return jobs;
+  return { ok: true, value: { container: cid.value, jar, jobs: jobs.value } };
+}
+
+export function planCli(facts: CliFacts, req: SubmitRequest): SubmitDecision {
+  const opts: { savepointDir?: string; fromSavepoint?: string } = {};
+  if (req.savepointDir) opts.savepointDir = req.savepointDir;
+  if (req.fromSavepoint) opts.fromSavepoint = req.fromSavepoint;
+  return decideSubmit(facts.jobs, facts.jar, opts);
+}
+
+export async function applyCli(t: Transport, req: CliSubmitRequest, facts: CliFacts, decision: SubmitDecision): Promise<SubmitOutcome> {
+  const sudo = req.sudo === true;
+  const cid = facts.container;
+  const jar = facts.jar;
+  switch (decision.kind) {
+    case 'running':
+      return {
+        status: 'ok',
+        jobId: decision.job.jid,
+        jobName: decision.job.name,
+        state: decision.job.state,
+        webUi: '',
+        msg: `${decision.job.name} already ${decision.job.state.toLowerCase()} with this jar (${t.host}:${cid})`,
+      };
+    case 'conflict':
+      return { status: 'failed', jobId: decision.job.jid, msg: decision.msg };
+    case 'submit':
+      return runJar(t, cid, req, jar, req.fromSavepoint);
+    case 'upgrade': {
+      const stop = await t.exec(flinkInContainer(cid, ['stop', '--savepointPath', req.savepointDir ?? '', decision.job.jid]), { sudo, timeoutMs: FLINK_TIMEOUT_MS });
+      const sp = parseSavepointPath(stop.stdout + stop.stderr);
+      if (stop.code !== 0 || !sp) {
+        return { status: 'failed', jobId: decision.job.jid, msg: `could not stop ${decision.job.name} with a savepoint: ${rootCauseLine(stop.stderr || stop.stdout) ?? `exit ${stop.code}`}` };
+      }
+      const started = await runJar(t, cid, req, jar, sp);
+      if (started.status === 'failed') return { ...started, msg: `${started.msg}\nthe previous version was stopped; its savepoint is ${sp}` };
+      return { ...started, savepoint: sp, msg: `upgraded ${decision.job.name} from its savepoint ${sp}` };
+    }
+  }
+}
+
+/** gather → plan → apply in one call. */
+export async function submitJobCli(t: Transport, req: CliSubmitRequest): Promise<SubmitOutcome> {
+  const facts = await gatherCli(t, req);
+  if (!facts.ok) return { status: 'failed', msg: facts.message };
+  return applyCli(t, req, facts.value, planCli(facts.value, req));
+}
+
+async function listJobs(t: Transport, cid: string, sudo: boolean): Promise<Found<JobRef[]>> {
+  const r = await t.exec(flinkInContainer(cid, ['list', '-a']), { sudo, timeoutMs: FLINK_TIMEOUT_MS });
+  if (r.code !== 0) return { ok: false, message: `flink list in ${cid} failed: ${rootCauseLine(r.stderr || r.stdout) ?? `exit ${r.code}`}` };
+  return { ok: true, value: parseFlinkList(r.stdout) };
+}
+
+async function runJar(t: Transport, cid: string, req: CliSubmitRequest, jar: JarIdentity, savepoint: string | undefined): Promise<SubmitOutcome> {
+  const sudo = req.sudo === true;
+  const staging = req.stagingDir ?? '/tmp/fridge-jobs';
+  const onHost = `${staging}/${jar.uploadName}`;
+  const inContainer = `/tmp/${jar.uploadName}`;
+  const mk = await t.exec(`mkdir -p ${shq(staging)}`);
+  if (mk.code !== 0) return { status: 'failed', msg: `cannot create ${staging} on ${t.host}: ${mk.stderr.trim()}` };
+  await t.putFile(jar.path, onHost);
+  const cp = await t.exec(`docker cp ${shq(onHost)} ${shq(`${cid}:${inContainer}`)}`, { sudo, timeoutMs: FLINK_TIMEOUT_MS });
+  if (cp.code !== 0) return { status: 'failed', msg: `docker cp into ${cid} failed: ${(cp.stderr || cp.stdout).trim()}` };
+
+  const run = await t.exec(flinkRunCommand(cid, inContainer, req, jar, savepoint), { sudo, timeoutMs: FLINK_TIMEOUT_MS });
+  const jobId = parseSubmittedJobId(run.stdout);
+  if (run.code !== 0 || !jobId) {
+    const cause = rootCauseLine(afterHeadline(run.stdout + '\n' + run.stderr)) ?? `exit ${run.code}`;
+    return { status: 'failed', msg: `flink run refused ${jar.name}: ${cause}` };
+  }
+
+  const timeoutMs = req.startTimeoutMs ?? 120_000;
+  const state = await waitFor(
+    async (): Promise<Probe<Found<JobRef>>> => {
+      const jobs = await listJobs(t, cid, sudo);
+      if (!jobs.ok) return { done: true, result: jobs };
+      const job = jobs.value.find((j) => j.jid === jobId);
+      if (!job) return { done: false, last: `job ${jobId} not listed yet` };
+      if (job.state === 'RUNNING' || job.state === 'FINISHED') return { done: true, result: { ok: true, value: job } };
+      if (job.state === 'FAILED' || job.state === 'CANCELED') return { done: true, result: { ok: false, message: `job ${job.name} ${job.state}: its root exception is in the web UI or GET /jobs/${jobId}/exceptions` } };
+      return { done: false, last: `job ${job.name} ${job.state}` };
+    },
+    { timeoutMs, intervalMs: 2_000 },
+  );
+  if (!state.ok) return { status: 'failed', jobId, msg: state.message };
+  return {
+    status: 'changed',
+    jobId,
+    jobName: state.value.name,
+    state: state.value.state,
+    webUi: '',
+    msg: `submitted with flink run in ${t.host}:${cid}${savepoint ? ` from savepoint ${savepoint}` : ''}`,
+  };
+}
+
+/** `flink run` prints usage noise first; the exception follows this headline. */
+function afterHeadline(output: string): string {
+  const at = output.indexOf('The program finished with the following exception:');
+  return at >= 0 ? output.slice(at).split('\n').slice(1).join('\n') : output;
+}

@@ -1,0 +1,31 @@
+// Polling with a deadline: the one place that decides how often to ask and when to give up.
+
+export interface WaitOptions {
+  timeoutMs: number;
+  /** Pause between two probes (default 500 ms). */
+  intervalMs?: number;
+}
+
+/** What one probe found: finished (with the result to return) or not yet (with what it saw, for the timeout message). */
+export type Probe<T> = { done: true; result: T } | { done: false; last: string };
+
+/** Shaped like a REST error (status 0: no answer in time) so callers handle it with the other failures. */
+export interface TimedOut {
+  ok: false;
+  status: 0;
+  message: string;
+}
+
+export async function waitFor<T>(probe: () => Promise<Probe<T>>, opts: WaitOptions): Promise<T | TimedOut> {
+  const interval = opts.intervalMs ?? 500;
+  const deadline = Date.now() + opts.timeoutMs;
+  let last = 'nothing seen yet';
+  for (;;) {
+    const p = await probe();
+    if (p.done) return p.result;
+    last = p.last;
+    const left = deadline - Date.now();
+    if (left <= 0) return { ok: false, status: 0, message: `gave up after ${Math.round(opts.timeoutMs / 1000)} s: ${last}` };
+    await new Promise((r) => setTimeout(r, Math.min(interval, left)));
+  }
+}

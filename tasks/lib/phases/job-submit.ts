@@ -1,0 +1,201 @@
+// job-submit: runs a jar on the Fridge's Flink (by default our example job, built from jobs/sensor-window).
+// Through the REST API (default) or, as the seed did, with `flink run` inside the jobmanager container
+// (--mode cli). Idempotent: the same jar already running is left alone; a new version of a running job is
+// upgraded through a savepoint; a job that fails to start is reported with Flink's root exception.
+
+import { flinkUrl } from '../deploy/endpoints.ts';
+import { SHARED_SAVEPOINTS_KEY, savepointDir, type StoppedJob } from '../deploy/savepoints.ts';
+import type { Phase } from '../engine/phase.ts';
+import type { Run } from '../engine/runner.ts';
+import type { CallOutcome, Plan, Step } from '../engine/types.ts';
+import { buildExampleJob } from '../flink/example-job.ts';
+import { jobUrl, parseJobName, type SubmitDecision } from '../flink/jobs.ts';
+import { FlinkRest } from '../flink/rest.ts';
+import { applyCli, gatherCli, planCli, type CliFacts, type CliSubmitRequest } from '../flink/submit-cli.ts';
+import { applySubmit, gatherSubmit, planSubmit, type SubmitFacts, type SubmitOutcome, type SubmitRequest } from '../flink/submit-rest.ts';
+import type { HostSpec, Inventory } from '../inventory/types.ts';
+import { leader } from '../inventory/types.ts';
+
+export type SubmitMode = 'rest' | 'cli';
+
+export interface JobSubmitOptions extends SubmitRequest {
+  mode: SubmitMode;
+  restUrl: string;
+}
+
+type Parsed = { ok: true; value: Omit<JobSubmitOptions, 'jar'> & { jar?: string } } | { ok: false; msg: string };
+
+/** Splits "--rate 20 --sensors 4" like a shell would for plain words (no quoting: Flink's args rarely need it). */
+export function splitArgs(values: string[]): string[] {
+  return values.flatMap((v) => v.split(/\s+/)).filter((a) => a.length > 0);
+}
+
+/** Phase options → a request (pure). */
+export function parseJobSubmitArgs(args: Run['args'], inv: Inventory): Parsed {
+  const str = (k: string): string | undefined => (typeof args[k] === 'string' ? (args[k] as string) : undefined);
+  const list = (k: string): string[] => {
+    const v = args[k];
+    return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+  };
+  const mode = str('mode') ?? 'rest';
+  if (mode !== 'rest' && mode !== 'cli') return { ok: false, msg: `--mode must be rest or cli, got '${mode}'` };
+  const value: Omit<JobSubmitOptions, 'jar'> & { jar?: string } = {
+    mode,
+    restUrl: str('rest-url') ?? flinkUrl(inv),
+    args: splitArgs(list('args')),
+    savepointDir: str('savepoint-dir') ?? savepointDir(inv),
+  };
+  const jar = str('jar');
+  if (jar) value.jar = jar;
+  const cls = str('class');
+  if (cls) value.entryClass = cls;
+  const p = str('parallelism');
+  if (p !== undefined) {
+    const n = Number(p);
+    if (!Number.isInteger(n) || n < 1) return { ok: false, msg: `--parallelism must be a positive integer, got '${p}'` };
+    value.parallelism = n;
+  }
+  const sp = str('from-savepoint');
+  if (sp) value.fromSavepoint = sp;
+  if (args['allow-non-restored-state'] === true) value.allowNonRestoredState = true;
+  const t = str('timeout');
+  if (t !== undefined) {
+    const s = Number(t);
+    if (!Number.isFinite(s) || s <= 0) return { ok: false, msg: `--timeout must be a positive number of seconds, got '${t}'` };
+    value.startTimeoutMs = s * 1000;
+  }
+  return { ok: true, value };
+}
+
+/** A savepoint stack-deploy took of this job when it restarted Flink (the newest one). */
+export function savepointFromStackUpdate(shared: Map<string, unknown>, jarName: string): string | undefined {
+  const stopped = shared.get(SHARED_SAVEPOINTS_KEY);
+  if (!Array.isArray(stopped)) return undefined;
+  const mine = (stopped as StoppedJob[]).filter((s) => parseJobName(s.name).name === jarName).sort((a, b) => b.stoppedAt - a.stoppedAt);
+  return mine[0]?.savepoint;
+}
+
+/** What the decision means for the runner: nothing to do, a change to apply, or a failure. */
+export function planFromDecision(d: SubmitDecision, jarName: string, apply: () => Promise<CallOutcome>): Plan {
+  switch (d.kind) {
+    case 'running':
+      return { kind: 'ok', msg: `${d.job.name} already ${d.job.state.toLowerCase()} (${d.job.jid})` };
+    case 'conflict':
+      return { kind: 'fail', msg: d.msg };
+    case 'submit':
+      return { kind: 'change', changes: [{ summary: `submit ${jarName}`, actions: [{ kind: 'call', label: `submit ${jarName}`, fn: apply }] }] };
+    case 'upgrade':
+      return {
+        kind: 'change',
+        changes: [{ summary: `upgrade ${d.job.name} (${d.job.jid}) to this jar through a savepoint`, actions: [{ kind: 'call', label: `upgrade ${d.job.name}`, fn: apply }] }],
+      };
+  }
+}
+
+function outcomeToCall(run: Run, o: SubmitOutcome): CallOutcome {
+  if (o.status === 'failed') {
+    if (o.jobId) run.outputs['job id'] = o.jobId;
+    const trace = o.rootException ? `\n${o.rootException.split('\n').slice(0, 12).join('\n')}` : '';
+    return { ok: false, msg: `${o.msg}${trace}` };
+  }
+  run.outputs['job id'] = o.jobId;
+  run.outputs['job'] = `${o.jobName} (${o.state})`;
+  if (o.webUi) run.outputs['web UI'] = o.webUi;
+  if (o.savepoint) run.outputs['savepoint of the previous version'] = o.savepoint;
+  return { ok: true, output: o.msg };
+}
+
+type Gathered<F> = { ok: true; facts: F } | { ok: false; msg: string };
+
+/** When nothing had to be done, the outputs still name the running job. */
+function reportRunning(run: Run, d: SubmitDecision | undefined, restUrl: string | undefined): void {
+  if (d?.kind !== 'running' || run.outputs['job id']) return;
+  run.outputs['job id'] = d.job.jid;
+  run.outputs['job'] = `${d.job.name} (${d.job.state})`;
+  if (restUrl) run.outputs['web UI'] = jobUrl(restUrl, d.job.jid);
+}
+
+function restStep(run: Run, req: JobSubmitOptions, seen: { decision?: SubmitDecision }): Step<Gathered<SubmitFacts>> {
+  const rest = new FlinkRest({ baseUrl: req.restUrl });
+  return {
+    name: `job-submit (REST ${req.restUrl})`,
+    async gather() {
+      const f = await gatherSubmit(rest, req);
+      if (f.ok) seen.decision = planSubmit(f.value, req);
+      return f.ok ? { ok: true, facts: f.value } : { ok: false, msg: f.message };
+    },
+    plan(g) {
+      if (!g.ok) return { kind: 'fail', msg: g.msg };
+      const decision = planSubmit(g.facts, req);
+      return planFromDecision(decision, g.facts.jar.name, async () => outcomeToCall(run, await applySubmit(rest, req, g.facts, decision)));
+    },
+  };
+}
+
+function cliStep(run: Run, req: JobSubmitOptions & CliSubmitRequest, seen: { decision?: SubmitDecision }): Step<Gathered<CliFacts>> {
+  return {
+    name: `job-submit (flink run in ${req.stack}_jobmanager)`,
+    async gather(ctx) {
+      const f = await gatherCli(ctx.transport, req);
+      if (f.ok) seen.decision = planCli(f.value, req);
+      return f.ok ? { ok: true, facts: f.value } : { ok: false, msg: f.message };
+    },
+    plan(g, ctx) {
+      if (!g.ok) return { kind: 'fail', msg: g.msg };
+      const decision = planCli(g.facts, req);
+      return planFromDecision(decision, g.facts.jar.name, async () => outcomeToCall(run, await applyCli(ctx.transport, req, g.facts, decision)));
+    },
+  };
+}
+
+function jobmanagerHost(inv: Inventory): HostSpec {
+  return inv.hosts.find((h) => h.name === inv.cluster.flink.jobmanagerHost) ?? leader(inv);
+}
+
+export const phase: Phase = {
+  name: 'job-submit',
+  description: 'Upload and run a Flink job (default: the example sensor-window job), wait until it runs, print its id and web UI address.',
+  options: {
+    jar: { type: 'string', placeholder: 'PATH', description: 'job jar (default: jobs/sensor-window, built with Maven)' },
+    class: { type: 'string', placeholder: 'CLASS', description: "entry class (default: the jar's Main-Class)" },
+    args: { type: 'string', multiple: true, placeholder: "'ARGS'", description: "program arguments, e.g. --args='--rate 20' (repeatable)" },
+    parallelism: { type: 'string', placeholder: 'N', description: 'job parallelism (default: the cluster default)' },
+    'from-savepoint': { type: 'string', placeholder: 'PATH', description: 'start from this savepoint' },
+    'allow-non-restored-state': { type: 'boolean', description: 'with --from-savepoint: skip state no operator claims' },
+    'savepoint-dir': { type: 'string', placeholder: 'DIR', description: 'where a running older version is savepointed when upgraded (default: <flink.stateDir>/savepoints)' },
+    mode: { type: 'string', placeholder: 'rest|cli', description: 'rest: REST API (default); cli: flink run inside the jobmanager container, over SSH' },
+    'rest-url': { type: 'string', placeholder: 'URL', description: 'Flink REST address (default: the dashboard address of the inventory)' },
+    timeout: { type: 'string', placeholder: 'SECONDS', description: 'how long the job may take to have all tasks running (default 120)' },
+  },
+  async run(run) {
+    const inv = run.inventory;
+    const jm = jobmanagerHost(inv);
+    const parsed = parseJobSubmitArgs(run.args, inv);
+    if (!parsed.ok) {
+      run.fail(jm.name, 'job-submit options', parsed.msg);
+      return;
+    }
+    let jar = parsed.value.jar;
+    if (!jar) {
+      try {
+        jar = await buildExampleJob();
+      } catch (err) {
+        run.fail(jm.name, 'build example job', err instanceof Error ? err.message : String(err));
+        return;
+      }
+    }
+    const req: JobSubmitOptions = { ...parsed.value, jar };
+    if (!req.fromSavepoint) {
+      const sp = savepointFromStackUpdate(run.shared, jar.replace(/^.*\//, '').replace(/\.jar$/i, ''));
+      if (sp) {
+        req.fromSavepoint = sp;
+        run.message('info', `resuming from the savepoint taken when the stack was updated: ${sp}`);
+      }
+    }
+    // REST calls go from this machine, but the step belongs to the jobmanager's host in the recap.
+    const seen: { decision?: SubmitDecision } = {};
+    const step = req.mode === 'cli' ? cliStep(run, { ...req, stack: inv.cluster.stackName, sudo: true }, seen) : restStep(run, req, seen);
+    await run.play({ name: 'job-submit', hosts: [jm], steps: [step] });
+    reportRunning(run, seen.decision, req.mode === 'rest' ? req.restUrl : undefined);
+  },
+};

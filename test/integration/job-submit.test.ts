@@ -1,0 +1,252 @@
+// The example job on a real Flink 2.3.0 (jobmanager + taskmanager on loopback): submit through the REST
+// client, idempotent re-submit, the running count grows, survives stop-with-savepoint + resume and an upgrade
+// to a new jar, and failures come back with Flink's root exception.
+
+import { execFileSync } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureFlinkDistribution } from '../../tasks/lib/flink/distribution.ts';
+import { buildExampleJob, readingsTotal } from '../../tasks/lib/flink/example-job.ts';
+import { jarIdentity } from '../../tasks/lib/flink/jobs.ts';
+import type { FlinkRest } from '../../tasks/lib/flink/rest.ts';
+import { submitJobCli } from '../../tasks/lib/flink/submit-cli.ts';
+import { submitJob } from '../../tasks/lib/flink/submit-rest.ts';
+import { Run } from '../../tasks/lib/engine/runner.ts';
+import type { Inventory } from '../../tasks/lib/inventory/types.ts';
+import { phase as jobSubmitPhase } from '../../tasks/lib/phases/job-submit.ts';
+import { localTransport } from '../../tasks/lib/transport/local.ts';
+import { localHosts, session } from '../helpers/engine.ts';
+import type { Transport } from '../../tasks/lib/transport/types.ts';
+import { waitFor } from '../../tasks/lib/flink/wait.ts';
+import { startLocalFlink, type LocalFlink } from './job-local-flink.ts';
+
+let flink: LocalFlink | undefined;
+let jar = '';
+let scratch = '';
+
+function cluster(): FlinkRest {
+  if (!flink) throw new Error('local Flink did not start');
+  return flink.rest;
+}
+
+/** Waits until the job's running count reaches `atLeast` and returns it. */
+async function countReaches(jobId: string, atLeast: number, timeoutMs: number): Promise<number> {
+  const r = await waitFor(
+    async () => {
+      const c = await readingsTotal(cluster(), jobId);
+      if (c.ok && c.value !== undefined && c.value >= atLeast) return { done: true as const, result: c.value };
+      return { done: false as const, last: c.ok ? `readingsTotal=${c.value ?? 'not reported yet'}` : c.message };
+    },
+    { timeoutMs, intervalMs: 300 },
+  );
+  if (typeof r !== 'number') throw new Error(`running count of ${jobId} did not reach ${atLeast}: ${r.message}`);
+  return r;
+}
+
+beforeAll(async () => {
+  const [dist, built] = await Promise.all([ensureFlinkDistribution('2.3.0'), buildExampleJob()]);
+  jar = built;
+  scratch = await mkdtemp(path.join(os.tmpdir(), 'fridge-job-test-'));
+  flink = await startLocalFlink(dist.dir);
+}, 600_000);
+
+afterAll(async () => {
+  await flink?.stop();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+describe('job submission against a real Flink', () => {
+  it('reports the root cause when main() throws', async () => {
+    const out = await submitJob(cluster(), { jar, args: ['--fail-in', 'main'] });
+    expect(out.status).toBe('failed');
+    expect(out.msg).toContain('java.lang.IllegalStateException: sensor-window: failing in main() as asked');
+  });
+
+  it('reports the root exception of a job that fails once running', async () => {
+    const out = await submitJob(cluster(), { jar, args: ['--fail-in', 'open'], startTimeoutMs: 60_000 });
+    expect(out.status).toBe('failed');
+    if (out.status !== 'failed') return;
+    expect(out.jobId).toMatch(/^[0-9a-f]{32}$/);
+    expect(out.msg).toContain('FAILED');
+    expect(out.msg).toContain('failing in open() as asked');
+    expect(out.rootException).toContain('java.lang.IllegalStateException');
+  });
+
+  let jobId = '';
+  let countAtStop = 0;
+
+  it('submits the example job and waits until every task runs', async () => {
+    const out = await submitJob(cluster(), { jar, args: ['--rate', '20'] });
+    expect(out, out.msg).toMatchObject({ status: 'changed', state: 'RUNNING' });
+    if (out.status === 'failed') return;
+    const { digest } = await jarIdentity(jar);
+    expect(out.jobName).toBe(`sensor-window@${digest}`);
+    expect(out.webUi).toBe(`${flink?.restUrl}/#/job/running/${out.jobId}/overview`);
+    jobId = out.jobId;
+  }, 120_000);
+
+  it('does nothing when the same jar already runs', async () => {
+    const out = await submitJob(cluster(), { jar, args: ['--rate', '20'] });
+    expect(out).toMatchObject({ status: 'ok', jobId });
+    const jobs = await cluster().jobs();
+    expect(jobs.ok && jobs.value.filter((j) => j.state === 'RUNNING').map((j) => j.jid)).toEqual([jobId]);
+  });
+
+  it('counts readings: the readingsTotal gauge grows', async () => {
+    const first = await countReaches(jobId, 1, 30_000);
+    const later = await countReaches(jobId, first + 40, 30_000);
+    expect(later).toBeGreaterThan(first);
+    // Enough history that a job restarting from zero could not catch up within the checks below.
+    countAtStop = await countReaches(jobId, 300, 60_000);
+  }, 120_000);
+
+  it('keeps the count across stop-with-savepoint and resume', async () => {
+    const dir = path.join(scratch, 'savepoints');
+    await mkdir(dir, { recursive: true });
+    const sp = await cluster().stopWithSavepoint(jobId, `file://${dir}`);
+    expect(sp.ok, sp.ok ? '' : sp.message).toBe(true);
+    if (!sp.ok) return;
+    expect(sp.value).toContain(dir);
+    const stopped = await cluster().job(jobId);
+    expect(stopped.ok && stopped.value.state).toBe('FINISHED');
+
+    const resumed = await submitJob(cluster(), { jar, args: ['--rate', '20'], fromSavepoint: sp.value });
+    expect(resumed, resumed.msg).toMatchObject({ status: 'changed', state: 'RUNNING' });
+    if (resumed.status === 'failed') return;
+    expect(resumed.jobId).not.toBe(jobId);
+    // At 20 readings/s a job starting from zero needs 15 s to reach 300; the restored one is there at once.
+    const t0 = Date.now();
+    const after = await countReaches(resumed.jobId, countAtStop + 1, 8_000);
+    expect(after).toBeGreaterThan(countAtStop);
+    expect(Date.now() - t0).toBeLessThan(8_000);
+    jobId = resumed.jobId;
+    countAtStop = after;
+  }, 120_000);
+
+  it('upgrades to a new jar through a savepoint, keeping the count', async () => {
+    // Same job, different bytes: a new version of the jar.
+    const v2dir = path.join(scratch, 'v2');
+    await mkdir(v2dir, { recursive: true });
+    const v2 = path.join(v2dir, 'sensor-window.jar');
+    await copyFile(jar, v2);
+    await writeFile(path.join(v2dir, 'VERSION'), 'v2\n');
+    execFileSync('jar', ['uf', v2, '-C', v2dir, 'VERSION']);
+    const before = await countReaches(jobId, countAtStop, 10_000);
+
+    const refused = await submitJob(cluster(), { jar: v2, args: ['--rate', '20'] });
+    expect(refused.status).toBe('failed');
+    expect(refused.msg).toContain('--savepoint-dir');
+
+    const out = await submitJob(cluster(), { jar: v2, args: ['--rate', '20'], savepointDir: `file://${path.join(scratch, 'upgrade')}` });
+    expect(out, out.msg).toMatchObject({ status: 'changed', state: 'RUNNING' });
+    if (out.status === 'failed') return;
+    expect(out.savepoint).toContain(path.join(scratch, 'upgrade'));
+    const { digest } = await jarIdentity(v2);
+    expect(out.jobName).toBe(`sensor-window@${digest}`);
+    const old = await cluster().job(jobId);
+    expect(old.ok && old.value.state).toBe('FINISHED');
+    expect(await countReaches(out.jobId, before + 1, 8_000)).toBeGreaterThan(before);
+    // Only the running version's jar stays uploaded.
+    const jars = await cluster().jars();
+    expect(jars.ok && jars.value.map((j) => j.name).filter((n) => n.startsWith('sensor-window-'))).toEqual([`sensor-window-${digest}.jar`]);
+    const cancelled = await cluster().cancel(out.jobId);
+    expect(cancelled.ok).toBe(true);
+  }, 120_000);
+});
+
+/**
+ * --mode cli runs `docker ps / cp / exec <jm> flink ...` on the jobmanager's host. Here a stand-in `docker`
+ * maps those onto this machine, so the real bin/flink talks to the real local cluster: the parsing of
+ * `flink list`, `flink run -d` and their failures is tested against Flink's actual output.
+ */
+async function dockerShimTransport(f: LocalFlink): Promise<Transport> {
+  const bin = path.join(scratch, 'shim-bin');
+  await mkdir(bin, { recursive: true });
+  const shim = [
+    '#!/bin/sh',
+    'case "$1" in',
+    '  ps) [ "$4" = "name=teststack_jobmanager" ] && echo fakejm0001; exit 0 ;;',
+    '  cp) cp "$2" "${3#*:}" ;;',
+    '  exec) shift 2; exec "$@" ;;',
+    '  *) echo "docker stand-in: $1 not supported" >&2; exit 1 ;;',
+    'esac',
+    '',
+  ].join('\n');
+  await writeFile(path.join(bin, 'docker'), shim, { mode: 0o755 });
+  const local = localTransport('jm-host');
+  const env = `export PATH=${bin}:$PATH FLINK_HOME=${f.flinkHome} FLINK_CONF_DIR=${f.confDir};`;
+  return {
+    host: local.host,
+    exec: (command, opts) => local.exec(`${env} ${command}`, opts),
+    put: (p, c, o) => local.put(p, c, o),
+    putFile: (l, r, o) => local.putFile(l, r, o),
+    get: (p, o) => local.get(p, o),
+    close: () => local.close(),
+  };
+}
+
+describe('job submission with --mode cli (flink run in the jobmanager container)', () => {
+  it('submits, then recognises the running job, and reports a failing main()', async () => {
+    if (!flink) throw new Error('local Flink did not start');
+    const t = await dockerShimTransport(flink);
+    const staging = path.join(scratch, 'staging');
+
+    const missing = await submitJobCli(t, { stack: 'otherstack', jar, args: [] });
+    expect(missing).toMatchObject({ status: 'failed', msg: 'no running container named otherstack_jobmanager on jm-host' });
+
+    const bad = await submitJobCli(t, { stack: 'teststack', jar, args: ['--fail-in', 'main'], stagingDir: staging });
+    expect(bad.status).toBe('failed');
+    expect(bad.msg).toContain('java.lang.IllegalStateException: sensor-window: failing in main() as asked');
+
+    const out = await submitJobCli(t, { stack: 'teststack', jar, args: ['--rate', '20'], stagingDir: staging });
+    expect(out, out.msg).toMatchObject({ status: 'changed', state: 'RUNNING' });
+    if (out.status === 'failed') return;
+    const { digest } = await jarIdentity(jar);
+    expect(out.jobName).toBe(`sensor-window@${digest}`);
+    const viaRest = await cluster().job(out.jobId);
+    expect(viaRest.ok && viaRest.value.name).toBe(`sensor-window@${digest}`);
+
+    const again = await submitJobCli(t, { stack: 'teststack', jar, args: ['--rate', '20'], stagingDir: staging });
+    expect(again).toMatchObject({ status: 'ok', jobId: out.jobId });
+    expect((await cluster().cancel(out.jobId)).ok).toBe(true);
+  }, 180_000);
+});
+
+describe('the job-submit phase', () => {
+  async function runPhase(args: Run['args'], check = false): Promise<Run> {
+    const hosts = localHosts(['jm'], () => ({}));
+    const s = session(hosts, { check });
+    s.inventory.cluster = { stackName: 'teststack', dnsrr: true, flink: { jobmanagerHost: 'jm', stateDir: scratch } } as Inventory['cluster'];
+    s.args = { 'rest-url': flink?.restUrl, jar, ...args };
+    const run = new Run('job-submit', s);
+    await jobSubmitPhase.run(run);
+    await s.pool.closeAll();
+    return run;
+  }
+
+  it('plans in check mode, submits, then reports ok with the job id; a failing job fails the host with its cause', async () => {
+    const checked = await runPhase({ args: ['--rate 20'] }, true);
+    expect(checked.summary().recap).toMatchObject([{ host: 'jm', changed: 1, failed: 0 }]);
+    const none = await cluster().jobs();
+    expect(none.ok && none.value.filter((j) => j.state === 'RUNNING')).toEqual([]);
+
+    const first = await runPhase({ args: ['--rate 20'] });
+    expect(first.summary().recap).toMatchObject([{ host: 'jm', changed: 1, failed: 0 }]);
+    const jobId = first.outputs['job id'] ?? '';
+    expect(jobId).toMatch(/^[0-9a-f]{32}$/);
+    expect(first.outputs['web UI']).toBe(`${flink?.restUrl}/#/job/running/${jobId}/overview`);
+
+    const second = await runPhase({ args: ['--rate 20'] });
+    expect(second.summary().recap).toMatchObject([{ host: 'jm', ok: 1, changed: 0, failed: 0 }]);
+    expect(second.outputs['job id']).toBe(jobId);
+    expect((await cluster().cancel(jobId)).ok).toBe(true);
+    await cluster().waitForState(jobId, (st) => st === 'CANCELED', { timeoutMs: 30_000 });
+
+    const failing = await runPhase({ args: ['--fail-in open'], timeout: '60' });
+    const recap = failing.summary().recap;
+    expect(recap).toMatchObject([{ host: 'jm', failed: 1 }]);
+    expect(recap[0]?.firstError).toContain('failing in open() as asked');
+  }, 180_000);
+});
