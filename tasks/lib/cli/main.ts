@@ -13,6 +13,7 @@ import { JsonReporter } from '../report/json.ts';
 import type { Reporter } from '../report/types.ts';
 import { mask } from '../secrets.ts';
 import { TransportPool } from '../transport/open.ts';
+import { offLinkAddresses } from '../transport/route-guard.ts';
 import { helpText, parseOptions } from './options.ts';
 import { choosePhases, loadPhase, TASKS } from './tasks.ts';
 
@@ -92,6 +93,13 @@ export async function main(taskName: string, argv: string[]): Promise<number> {
     return EXIT.badOptions;
   }
 
+  if (loaded.inventory.cluster.virtual) {
+    const off = await offLinkAddresses(selected.hosts.filter((h) => h.connection === 'ssh').map((h) => h.address));
+    if (off.length) {
+      stderr(`error: the virtual fridge's network is not up (${off.join(', ')} would be routed off this machine): run \`npx zx tasks/sim.mjs up\` first`);
+      return EXIT.error;
+    }
+  }
   const reporter = await makeReporter(common.json, common.diff);
   for (const w of loaded.warnings) reporter.emit({ kind: 'message', level: 'warning', text: w.message, file: w.pos.file, line: w.pos.line, col: w.pos.col });
   const session: Session = {

@@ -1,0 +1,116 @@
+// `npx zx tasks/sim.mjs up|status|down`: parses options, calls the API, prints, returns the exit code.
+import { parseArgs } from 'node:util';
+import { EXIT } from '../engine/types.ts';
+import { PI_MODELS, type PiModel } from '../inventory/types.ts';
+import { mask } from '../secrets.ts';
+import { SIM, type Arch } from './config.ts';
+import { simDown, simStatus, simUp, staleNodes, type NodeStatus, type SimStatus } from './sim.ts';
+
+const HELP = `Usage: npx zx tasks/sim.mjs <up|status|down> [options]
+
+The virtual fridge: Raspberry Pi-like containers (sshd, user pi / raspberry, no docker yet) on the docker
+network ${SIM.network} (${SIM.subnet}), a registry on 127.0.0.1:${SIM.registryPort} and ${SIM.gateway}:${SIM.registryPort},
+an apt cache on ${SIM.gateway}:${SIM.aptCachePort}, and the inventory .fridge/sim/inventory.yaml.
+
+  up      [--nodes N] [--arch amd64|armv7] [--model 3B] [--fresh]
+          create what is missing; running nodes are kept as they are unless --fresh (fresh Pis)
+  status  nodes, addresses, state, memory limit, host services
+  down    [--purge]
+          remove what up made; --purge also drops the node images, registry data and apt cache
+
+  --json  print the result as JSON
+`;
+
+function out(line: string): void {
+  process.stdout.write(`${mask(line)}\n`);
+}
+
+function table(nodes: NodeStatus[]): string[] {
+  const rows = nodes.map((n) => [n.name, n.address, n.state, `${Math.round(n.memoryBytes / 1024 / 1024)} MiB`, n.container]);
+  const head = ['NODE', 'ADDRESS', 'STATE', 'MEMORY', 'CONTAINER'];
+  const widths = head.map((h, k) => Math.max(h.length, ...rows.map((r) => (r[k] ?? '').length)));
+  return [head, ...rows].map((r) => r.map((c, k) => c.padEnd(widths[k] ?? 0)).join('  ').trimEnd());
+}
+
+async function printStatus(st: SimStatus): Promise<void> {
+  if (!st.nodes.length && !st.network) out('virtual fridge: down');
+  for (const l of table(st.nodes)) out(l);
+  for (const s of st.services) out(`${s.name.padEnd(20)} ${s.address.padEnd(16)} ${s.state === 'foreign' ? 'answering (not started by sim)' : s.state}`);
+  const stale = await staleNodes(st.nodes);
+  if (stale.length) out(`nodes from an older node image: ${stale.join(', ')} (up --fresh renews them)`);
+  if (st.inventory) out(`inventory: ${st.inventory}`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  // `sim.mjs status | head` closes the pipe early: not an error worth a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        nodes: { type: 'string', default: '5' },
+        arch: { type: 'string', default: 'amd64' },
+        model: { type: 'string', default: '3B' },
+        fresh: { type: 'boolean', default: false },
+        purge: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n${HELP}`);
+    return EXIT.badOptions;
+  }
+  const { values: v, positionals } = parsed;
+  const command = positionals[0];
+  if (v.help || !command) {
+    out(HELP);
+    return v.help ? EXIT.ok : EXIT.badOptions;
+  }
+  const arch = v.arch;
+  const model = v.model;
+  const nodes = Number(v.nodes);
+  if (arch !== 'amd64' && arch !== 'armv7') return bad(`--arch must be amd64 or armv7, not ${arch}`);
+  if (!(PI_MODELS as readonly string[]).includes(model)) return bad(`--model must be one of ${PI_MODELS.join(', ')}`);
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > SIM.maxNodes) return bad(`--nodes must be a whole number from 1 to ${SIM.maxNodes}`);
+
+  switch (command) {
+    case 'up': {
+      const r = await simUp({ nodes, arch: arch as Arch, model: model as PiModel, fresh: v.fresh, log: v.json ? () => undefined : out });
+      if (v.json) out(JSON.stringify(r, null, 2));
+      else if (r.ok) {
+        for (const l of table(r.nodes)) out(l);
+        out(`inventory: ${r.inventory}`);
+        const kept = r.nodes.length - r.created.length - r.started.length;
+        out(`up in ${(r.durationMs / 1000).toFixed(1)} s (created ${r.created.length}, started ${r.started.length}, kept running ${kept})`);
+      } else out(`error: ${r.error}`);
+      return r.ok ? EXIT.ok : EXIT.error;
+    }
+    case 'status': {
+      const st = await simStatus();
+      if (v.json) out(JSON.stringify(st, null, 2));
+      else await printStatus(st);
+      return EXIT.ok;
+    }
+    case 'down': {
+      const r = await simDown({ purge: v.purge });
+      if (v.json) out(JSON.stringify(r, null, 2));
+      else if (r.ok) {
+        for (const x of r.removed) out(`removed ${x}`);
+        out(`down in ${(r.durationMs / 1000).toFixed(1)} s`);
+      } else out(`error: ${r.error}`);
+      return r.ok ? EXIT.ok : EXIT.error;
+    }
+    default:
+      return bad(`unknown command ${command}: expected up, status or down`);
+  }
+}
+
+function bad(msg: string): number {
+  process.stderr.write(`error: ${msg}\nTry: npx zx tasks/sim.mjs --help\n`);
+  return EXIT.badOptions;
+}

@@ -1,0 +1,80 @@
+// Names, addresses and paths of the virtual fridge: one place, so `down` removes exactly what `up` made.
+import path from 'node:path';
+import { STATE_DIR } from '../paths.ts';
+import type { PiModel } from '../inventory/types.ts';
+
+export const SIM_DIR = path.join(STATE_DIR, 'sim');
+
+export const SIM = {
+  /** Every docker object we create carries this label; `down` only removes labelled objects. */
+  label: 'org.fridge.sim',
+  network: 'fridge-sim',
+  bridge: 'fridge-sim0',
+  subnet: '10.77.0.0/24',
+  gateway: '10.77.0.1',
+  prefix: 24,
+  /** pi1 gets 10.77.0.11, pi2 10.77.0.12, ... */
+  firstHostOctet: 11,
+  maxNodes: 20,
+  nodeImage: 'fridge-sim/node:bookworm',
+  baseImage: 'fridge-sim/rootfs:bookworm',
+  stateVolume: 'fridge-sim-state',
+  stateMount: '/mnt/fridge-state',
+  registryPort: 5000,
+  aptCachePort: 3142,
+  suite: 'bookworm',
+  mirror: 'http://deb.debian.org/debian',
+  /** Relative CPU weight per node (docker's default is 1024): nodes yield to the host's own work. */
+  cpuShares: 512,
+  /** Hostname of a freshly flashed Raspberry Pi OS; pi-setup renames it. */
+  freshHostname: 'raspberrypi',
+  user: 'pi',
+  defaultPassword: 'raspberry',
+} as const;
+
+export const SIM_PATHS = {
+  dir: SIM_DIR,
+  inventory: path.join(SIM_DIR, 'inventory.yaml'),
+  privateKey: path.join(SIM_DIR, 'id_ed25519'),
+  publicKey: path.join(SIM_DIR, 'id_ed25519.pub'),
+  passwordFile: path.join(SIM_DIR, 'ssh-password'),
+  run: path.join(SIM_DIR, 'run'),
+  /** Per-node files that must survive a node restart (docker rewrites its own /etc/hostname and /etc/hosts). */
+  nodes: path.join(SIM_DIR, 'nodes'),
+  build: path.join(SIM_DIR, 'build'),
+  /** Caches kept by `down` (they make the next `up` fast); `down --purge` removes them. */
+  registryData: path.join(STATE_DIR, 'registry'),
+  aptCache: path.join(STATE_DIR, 'apt-cache'),
+} as const;
+
+export type Arch = 'amd64' | 'armv7';
+
+export interface SimOptions {
+  nodes: number;
+  arch: Arch;
+  model: PiModel;
+  /** Recreate node containers even when they run (fresh Pis for tests of later phases). */
+  fresh: boolean;
+  /** Progress lines (the CLI prints them; the API is quiet by default). */
+  log: (line: string) => void;
+}
+
+export const DEFAULT_SIM_OPTIONS: SimOptions = {
+  nodes: 5,
+  arch: 'amd64',
+  model: '3B',
+  fresh: false,
+  log: () => undefined,
+};
+
+export function nodeName(i: number): string {
+  return `pi${i}`;
+}
+
+export function nodeAddress(i: number): string {
+  return `10.77.0.${SIM.firstHostOctet + i - 1}`;
+}
+
+export function platformsFor(arch: Arch): string[] {
+  return arch === 'amd64' ? ['linux/amd64'] : ['linux/arm/v7'];
+}

@@ -1,0 +1,85 @@
+// The inventory the virtual fridge writes: same shape as inventory/fridge.yaml, pointing at the sim's nodes,
+// registry and key pair. Building it is pure; writing it is one call.
+import fs from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import type { PiModel } from '../inventory/types.ts';
+import { SIM, SIM_PATHS, nodeAddress, nodeName, platformsFor, type Arch } from './config.ts';
+
+/** Where the seed puts Flink on five Pis (jobmanager pinned to the 4th, taskmanagers off the leader and it), scaled down. */
+export function flinkPlacement(nodes: number): { jobmanager: string; exclude: string[]; replicas: number } {
+  if (nodes >= 5) return { jobmanager: nodeName(4), exclude: [nodeName(1), nodeName(4)], replicas: nodes - 2 };
+  if (nodes >= 2) return { jobmanager: nodeName(1), exclude: [nodeName(1)], replicas: nodes - 1 };
+  return { jobmanager: nodeName(1), exclude: [], replicas: 1 };
+}
+
+export interface SimInventoryInput {
+  nodes: number;
+  arch: Arch;
+  model: PiModel;
+}
+
+type HostVars = { ansible_host: string; fridge_static_ip: string };
+
+export function simInventory(input: SimInventoryInput): Record<string, unknown> {
+  const placement = flinkPlacement(input.nodes);
+  const host = (i: number): [string, HostVars] => [nodeName(i), { ansible_host: nodeAddress(i), fridge_static_ip: nodeAddress(i) }];
+  const workers = Array.from({ length: input.nodes - 1 }, (_, k) => host(k + 2));
+  const vars: Record<string, unknown> = {
+    ansible_user: SIM.user,
+    ansible_ssh_private_key_file: SIM_PATHS.privateKey,
+    fridge_authorized_key_file: SIM_PATHS.publicKey,
+    // The sim sets no environment: an unset FRIDGE_SSH_PASSWORD falls back to the file below (virtual only).
+    fridge_ssh_password_env: 'FRIDGE_SSH_PASSWORD',
+    fridge_ssh_password_file: SIM_PATHS.passwordFile,
+    fridge_cluster_name: 'virtual-fridge',
+    fridge_model: input.model,
+    fridge_registry: `127.0.0.1:${SIM.registryPort}`,
+    fridge_registry_pull: `${SIM.gateway}:${SIM.registryPort}`,
+    fridge_registry_insecure: true,
+    fridge_image: 'fridge/flink',
+    fridge_platforms: platformsFor(input.arch),
+    fridge_flink_version: '2.3.0',
+    fridge_flink_jobmanager_host: placement.jobmanager,
+    fridge_flink_taskmanager_exclude: placement.exclude,
+    fridge_flink_taskmanager_replicas: placement.replicas,
+    fridge_flink_taskmanager_max_per_host: 1,
+    fridge_flink_slots: 1,
+    fridge_flink_state_dir: SIM.stateMount,
+    fridge_flink_properties: {},
+    fridge_network: { prefix: SIM.prefix, router: SIM.gateway, dns: [SIM.gateway], interface: 'eth0' },
+    fridge_services: { mosquitto: false, prometheus: false, grafana: false, visualizer: false },
+    fridge_stack_name: 'flink',
+    fridge_docker_install: 'apt',
+    // The host kernel has no IPVS: no routing mesh, so dnsrr endpoints and host-mode ports.
+    fridge_dnsrr: true,
+    fridge_virtual: true,
+  };
+  return {
+    all: {
+      vars,
+      children: {
+        managers: { hosts: Object.fromEntries([host(1)]) },
+        ...(workers.length ? { workers: { hosts: Object.fromEntries(workers) } } : {}),
+      },
+    },
+  };
+}
+
+const HEADER = [
+  '# Written by `npx zx tasks/sim.mjs up`: the virtual fridge on this machine (docker network fridge-sim, 10.77.0.0/24).',
+  '# Regenerated on every `up`; edit tasks/lib/sim/inventory.ts instead.',
+  '',
+].join('\n');
+
+/** Writes the inventory; returns true when its content changed. */
+export function writeSimInventory(input: SimInventoryInput, file = SIM_PATHS.inventory): boolean {
+  const text = HEADER + stringify(simInventory(input), { lineWidth: 0 });
+  const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
+  if (old === text) return false;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  // Other tools may be reading it right now: never let them see half a file.
+  fs.writeFileSync(`${file}.tmp`, text);
+  fs.renameSync(`${file}.tmp`, file);
+  return true;
+}

@@ -1,0 +1,136 @@
+// The node containers (virtual Pis), their network and the shared state volume, all labelled as ours.
+import fs from 'node:fs';
+import path from 'node:path';
+import { MODEL_MEMORY_MIB, type PiModel } from '../inventory/types.ts';
+import { SIM, SIM_PATHS, nodeAddress, nodeName } from './config.ts';
+import { SimError, docker, must } from './run.ts';
+
+const NODE_LABEL = `${SIM.label}.node`;
+
+export function containerName(node: string): string {
+  return `fridge-sim-${node}`;
+}
+
+export interface NodeStatus {
+  name: string;
+  container: string;
+  address: string;
+  state: string;
+  memoryBytes: number;
+  image: string;
+}
+
+export async function ensureNetwork(): Promise<boolean> {
+  const r = await docker(['network', 'inspect', '--format', '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}', SIM.network]);
+  if (r.code === 0) {
+    if (r.stdout.trim() !== `${SIM.subnet} ${SIM.gateway}`) {
+      throw new SimError(`docker network ${SIM.network} exists with ${r.stdout.trim()}, expected ${SIM.subnet} ${SIM.gateway}: remove it first`);
+    }
+    return false;
+  }
+  must(
+    'docker network create',
+    await docker([
+      'network', 'create', '--driver', 'bridge', '--subnet', SIM.subnet, '--gateway', SIM.gateway,
+      '-o', `com.docker.network.bridge.name=${SIM.bridge}`, '--label', `${SIM.label}=1`, SIM.network,
+    ]),
+  );
+  return true;
+}
+
+export async function ensureStateVolume(): Promise<boolean> {
+  if ((await docker(['volume', 'inspect', SIM.stateVolume])).code === 0) return false;
+  must('docker volume create', await docker(['volume', 'create', '--label', `${SIM.label}=1`, SIM.stateVolume]));
+  return true;
+}
+
+/** Every node container of ours, running or not (address: the one it was given, known even while stopped). */
+export async function listNodes(): Promise<NodeStatus[]> {
+  const ids = (await docker(['ps', '-aq', '--filter', `label=${NODE_LABEL}`])).stdout.split('\n').filter(Boolean);
+  if (!ids.length) return [];
+  const fmt = `{{index .Config.Labels "${NODE_LABEL}"}}|{{.Name}}|{{.State.Status}}|{{.HostConfig.Memory}}|{{.Config.Image}}|{{range .NetworkSettings.Networks}}{{if .IPAMConfig}}{{.IPAMConfig.IPv4Address}}{{else}}{{.IPAddress}}{{end}}{{end}}`;
+  // A container removed between ps and inspect makes inspect fail for it only; the others are still printed.
+  const r = await docker(['inspect', '--format', fmt, ...ids]);
+  const nodes = r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [name = '', container = '', state = '', mem = '0', image = '', address = ''] = line.split('|');
+      return { name, container: container.replace(/^\//, ''), state, memoryBytes: Number(mem), image, address };
+    });
+  return nodes.sort((a, b) => Number(a.name.slice(2)) - Number(b.name.slice(2)));
+}
+
+/** Raspberry Pi OS's /etc/hosts on a fresh card. */
+export const FRESH_HOSTS = `127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\nff02::1\t\tip6-allnodes\nff02::2\t\tip6-allrouters\n\n127.0.1.1\t\t${SIM.freshHostname}\n`;
+
+export function nodeFilesDir(name: string): string {
+  return path.join(SIM_PATHS.nodes, name);
+}
+
+/** A fresh card's /etc/hostname and /etc/hosts, kept on the host so a renamed node stays renamed across restarts. */
+function writeFreshFiles(name: string): void {
+  const dir = nodeFilesDir(name);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'hostname'), `${SIM.freshHostname}\n`);
+  fs.writeFileSync(path.join(dir, 'hosts'), FRESH_HOSTS);
+}
+
+export function nodeRunArgs(i: number, model: PiModel): string[] {
+  const name = nodeName(i);
+  const files = nodeFilesDir(name);
+  return [
+    'run', '-d', '--name', containerName(name), '--hostname', SIM.freshHostname,
+    '--label', `${SIM.label}=1`, '--label', `${NODE_LABEL}=${name}`,
+    '--network', SIM.network, '--ip', nodeAddress(i),
+    '--memory', `${MODEL_MEMORY_MIB[model]}m`, '--cpu-shares', String(SIM.cpuShares),
+    // Docker-in-Docker without --privileged (which fails here: no CAP_SYS_RESOURCE in the bounding set).
+    '--cap-add', 'ALL', '--cap-drop', 'SYS_RESOURCE',
+    '--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined', '--security-opt', 'systempaths=unconfined',
+    // A private cgroup namespace: the node sees its own cgroup (and memory limit) as the root, and its
+    // dockerd nests below it. fridge-init makes the hierarchies writable.
+    '--cgroupns', 'private',
+    // The inner dockerd cannot put overlay2 on the container's own overlay root.
+    '-v', '/var/lib/docker',
+    '-v', `${SIM.stateVolume}:${SIM.stateMount}`,
+    // Our own files instead of docker's (which it rewrites at every start): a rename by pi-setup survives a
+    // restart, as on a Pi. Both are still mount points: write them in place, never replace them with mv.
+    '-v', `${path.join(files, 'hostname')}:/etc/hostname`,
+    '-v', `${path.join(files, 'hosts')}:/etc/hosts`,
+    SIM.nodeImage,
+  ];
+}
+
+export async function createNode(i: number, model: PiModel): Promise<void> {
+  writeFreshFiles(nodeName(i));
+  must(`start ${nodeName(i)}`, await docker(nodeRunArgs(i, model)));
+}
+
+export async function startNode(container: string): Promise<void> {
+  must(`start ${container}`, await docker(['start', container]));
+}
+
+/** Removes node containers with their anonymous /var/lib/docker volumes. */
+export async function removeNodes(containers: string[]): Promise<void> {
+  const results = await Promise.all(containers.map((c) => docker(['rm', '-f', '-v', c])));
+  results.forEach((r, k) => must(`docker rm ${containers[k] ?? ''}`, r));
+}
+
+/** True when the object exists and carries our label (never touch a same-named object of someone else). */
+async function isOurs(kind: 'network' | 'volume', name: string): Promise<boolean> {
+  const r = await docker([kind, 'inspect', '--format', `{{index .Labels "${SIM.label}"}}`, name]);
+  return r.code === 0 && r.stdout.trim() === '1';
+}
+
+export async function removeNetworkAndVolume(): Promise<string[]> {
+  const removed: string[] = [];
+  if (await isOurs('network', SIM.network)) {
+    must('docker network rm', await docker(['network', 'rm', SIM.network]));
+    removed.push(`network ${SIM.network}`);
+  }
+  if (await isOurs('volume', SIM.stateVolume)) {
+    must('docker volume rm', await docker(['volume', 'rm', SIM.stateVolume]));
+    removed.push(`volume ${SIM.stateVolume}`);
+  }
+  return removed;
+}

@@ -1,0 +1,160 @@
+// Host-side services of the virtual fridge: the registry standing in for Docker Hub (two listeners, loopback
+// for pushing, the gateway for the nodes; docker-registry binds one address per process) and the apt cache.
+// Each runs detached with a pid file under .fridge/sim/run, so `down` stops exactly the processes `up` started.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SIM, SIM_PATHS } from './config.ts';
+import { SimError } from './run.ts';
+import { answers, isLocalAddress, waitFor } from './wait.ts';
+
+export interface ServiceSpec {
+  name: string;
+  /** Address:port it must answer on. */
+  host: string;
+  port: number;
+  /** Binary as it appears in /proc/PID/cmdline (to recognise our own process behind a pid file). */
+  binary: string;
+  args: string[];
+  /** Files written before starting (configuration). */
+  files: Record<string, string>;
+}
+
+export type ServiceState = 'running' | 'stopped' | 'foreign';
+
+export interface ServiceStatus {
+  name: string;
+  address: string;
+  state: ServiceState;
+  pid: number | undefined;
+}
+
+function registrySpec(host: string): ServiceSpec {
+  const config = path.join(SIM_PATHS.run, `registry-${host}.yml`);
+  return {
+    name: `registry-${host}`,
+    host,
+    port: SIM.registryPort,
+    binary: 'docker-registry',
+    args: ['serve', config],
+    files: {
+      [config]: [
+        'version: 0.1',
+        'log: {level: warn}',
+        'storage:',
+        `  filesystem: {rootdirectory: ${JSON.stringify(SIM_PATHS.registryData)}}`,
+        '  delete: {enabled: true}',
+        `http: {addr: "${host}:${SIM.registryPort}"}`,
+        '',
+      ].join('\n'),
+    },
+  };
+}
+
+function aptCacheSpec(): ServiceSpec {
+  const dir = path.join(SIM_PATHS.run, 'apt-cacher-ng');
+  return {
+    name: 'apt-cacher-ng',
+    host: SIM.gateway,
+    port: SIM.aptCachePort,
+    binary: 'apt-cacher-ng',
+    args: ['-c', dir, 'ForeGround=1'],
+    files: {
+      [path.join(dir, 'acng.conf')]: [
+        `CacheDir: ${SIM_PATHS.aptCache}`,
+        `LogDir: ${dir}`,
+        'SupportDir: /usr/lib/apt-cacher-ng',
+        `Port: ${SIM.aptCachePort}`,
+        `BindAddress: ${SIM.gateway}`,
+        `SocketPath: ${path.join(dir, 'socket')}`,
+        // Only Debian's archive and its security archive, nothing else (ForceManaged refuses any other host).
+        'Remap-debrep: deb.debian.org/debian ; http://deb.debian.org/debian',
+        'Remap-secdeb: deb.debian.org/debian-security security.debian.org/debian-security ; http://deb.debian.org/debian-security',
+        'ForceManaged: 1',
+        'ExThreshold: 4',
+        '',
+      ].join('\n'),
+    },
+  };
+}
+
+export function serviceSpecs(): ServiceSpec[] {
+  return [registrySpec('127.0.0.1'), registrySpec(SIM.gateway), aptCacheSpec()];
+}
+
+const pidFile = (s: ServiceSpec) => path.join(SIM_PATHS.run, `${s.name}.pid`);
+const logFile = (s: ServiceSpec) => path.join(SIM_PATHS.run, `${s.name}.log`);
+
+/** The pid in our pid file, if that process is still the one we started. */
+function ourPid(s: ServiceSpec): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(pidFile(s), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  try {
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return cmdline.some((a) => path.basename(a) === s.binary) && cmdline.includes(s.args[1] ?? '') ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function serviceStatus(s: ServiceSpec): Promise<ServiceStatus> {
+  const pid = ourPid(s);
+  const address = `${s.host}:${s.port}`;
+  if (pid) return { name: s.name, address, state: 'running', pid };
+  const foreign = isLocalAddress(s.host) && (await answers(s.host, s.port));
+  return { name: s.name, address, state: foreign ? 'foreign' : 'stopped', pid: undefined };
+}
+
+/**
+ * Starts the service unless ours already runs. Something else answering on the address (another checkout's
+ * virtual fridge, a registry started by hand) is used as it is and never stopped by `down`.
+ */
+export async function ensureService(s: ServiceSpec): Promise<ServiceStatus> {
+  const st = await serviceStatus(s);
+  if (st.state !== 'stopped') return st;
+  if (!isLocalAddress(s.host)) throw new SimError(`${s.name}: ${s.host} is not an address of this machine (is the ${SIM.network} network up?)`);
+  for (const [file, content] of Object.entries(s.files)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, content);
+  }
+  const out = fs.openSync(logFile(s), 'a');
+  const child = spawn(s.binary, s.args, { detached: true, stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  if (child.pid === undefined) throw new SimError(`${s.name}: cannot start ${s.binary}: ${(await spawnError).message}`);
+  fs.writeFileSync(pidFile(s), `${child.pid}\n`);
+  child.unref();
+  const exited = new Promise<boolean>((resolve) => child.once('exit', () => resolve(true)));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const up = await waitFor(async () => gone || (await answers(s.host, s.port)), 10_000);
+  if (!up || gone) {
+    if (!gone) child.kill('SIGKILL');
+    fs.rmSync(pidFile(s), { force: true });
+    const tail = fs.readFileSync(logFile(s), 'utf8').trim().split('\n').slice(-2).join(' | ');
+    throw new SimError(`${s.name} did not start on ${s.host}:${s.port} (log ${logFile(s)}: ${tail})`);
+  }
+  return { name: s.name, address: `${s.host}:${s.port}`, state: 'running', pid: child.pid };
+}
+
+/** Stops the service if we started it; returns true when a process was stopped. */
+export async function stopService(s: ServiceSpec): Promise<boolean> {
+  const pid = ourPid(s);
+  fs.rmSync(pidFile(s), { force: true });
+  if (!pid) return false;
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+    } catch {
+      return false;
+    }
+  };
+  process.kill(pid, 'SIGTERM');
+  if (!(await waitFor(() => !alive(), 5_000))) process.kill(pid, 'SIGKILL');
+  return true;
+}

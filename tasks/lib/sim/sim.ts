@@ -1,0 +1,193 @@
+// The virtual fridge's API: simUp / simStatus / simDown return data; the CLI (cli.ts) only prints it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { MODEL_MEMORY_MIB } from '../inventory/types.ts';
+import { PROJECT_ROOT } from '../paths.ts';
+import { forgetHostKeys } from '../transport/known-hosts.ts';
+import { DEFAULT_SIM_OPTIONS, SIM, SIM_PATHS, nodeAddress, nodeName, type SimOptions } from './config.ts';
+import { ensureNodeImage, removeImages } from './image.ts';
+import { writeSimInventory } from './inventory.ts';
+import { ensureOperatorKey } from './keys.ts';
+import { withSimLock } from './lock.ts';
+import {
+  containerName,
+  createNode,
+  ensureNetwork,
+  ensureStateVolume,
+  listNodes,
+  removeNetworkAndVolume,
+  removeNodes,
+  startNode,
+  type NodeStatus,
+} from './nodes.ts';
+import { SimError, describeFailure, run } from './run.ts';
+import { ensureService, serviceSpecs, serviceStatus, stopService, type ServiceStatus } from './services.ts';
+import { sshReady, waitFor } from './wait.ts';
+
+export type { NodeStatus } from './nodes.ts';
+export type { ServiceStatus } from './services.ts';
+
+export interface SimUpResult {
+  ok: true;
+  nodes: NodeStatus[];
+  inventory: string;
+  /** Nodes created (or recreated) by this call; the others were kept as they were. */
+  created: string[];
+  started: string[];
+  removed: string[];
+  imageBuilt: boolean;
+  services: ServiceStatus[];
+  durationMs: number;
+}
+
+export interface SimFailure {
+  ok: false;
+  error: string;
+  durationMs: number;
+}
+
+export interface SimStatus {
+  network: boolean;
+  nodes: NodeStatus[];
+  services: ServiceStatus[];
+  inventory: string | undefined;
+}
+
+export interface SimDownResult {
+  ok: true;
+  removed: string[];
+  durationMs: number;
+}
+
+const PREPARE_HOST = path.join(PROJECT_ROOT, 'tasks', 'lib', 'host', 'prepare-host.sh');
+
+async function guarded<T extends { ok: true; durationMs: number }>(body: (t0: number) => Promise<T>): Promise<T | SimFailure> {
+  const t0 = Date.now();
+  try {
+    return await withSimLock(() => body(t0));
+  } catch (e) {
+    if (e instanceof SimError) return { ok: false, error: e.message, durationMs: Date.now() - t0 };
+    throw e;
+  }
+}
+
+/** Plans what to do with the node containers: pure, from what exists and what is wanted. */
+export function planNodes(
+  existing: NodeStatus[],
+  want: { nodes: number; memoryBytes: number; fresh: boolean },
+): { create: number[]; start: string[]; remove: string[] } {
+  const create: number[] = [];
+  const start: string[] = [];
+  const remove: string[] = [];
+  for (const n of existing) {
+    const i = Number(n.name.slice(2));
+    if (!(i >= 1 && i <= want.nodes)) remove.push(n.container);
+  }
+  for (let i = 1; i <= want.nodes; i++) {
+    const n = existing.find((e) => e.name === nodeName(i));
+    if (!n) create.push(i);
+    else if (want.fresh || n.memoryBytes !== want.memoryBytes || n.address !== nodeAddress(i) || n.state === 'dead') {
+      remove.push(n.container);
+      create.push(i);
+    } else if (n.state !== 'running') start.push(n.container);
+  }
+  return { create, start, remove };
+}
+
+export function simUp(options: Partial<SimOptions> = {}): Promise<SimUpResult | SimFailure> {
+  const opts: SimOptions = { ...DEFAULT_SIM_OPTIONS, ...options };
+  return guarded(async (t0) => {
+    if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > SIM.maxNodes) {
+      throw new SimError(`--nodes must be a whole number from 1 to ${SIM.maxNodes}`);
+    }
+    const log = opts.log;
+    const prep = await run('bash', [PREPARE_HOST]);
+    if (prep.code !== 0) throw new SimError(describeFailure('prepare-host.sh', prep));
+    await ensureOperatorKey();
+    const imageBuilt = await ensureNodeImage(log);
+    if (await ensureNetwork()) log(`created docker network ${SIM.network} (${SIM.subnet})`);
+    await ensureStateVolume();
+    const services: ServiceStatus[] = [];
+    for (const s of serviceSpecs()) services.push(await ensureService(s));
+
+    const plan = planNodes(await listNodes(), { nodes: opts.nodes, memoryBytes: MODEL_MEMORY_MIB[opts.model] * 1024 * 1024, fresh: opts.fresh });
+    if (plan.remove.length) log(`removing ${plan.remove.join(', ')}`);
+    await removeNodes(plan.remove);
+    if (plan.create.length) log(`starting ${plan.create.map(nodeName).join(', ')} (fresh Raspberry Pi OS-like nodes)`);
+    await Promise.all(plan.create.map((i) => createNode(i, opts.model)));
+    await Promise.all(plan.start.map(startNode));
+    // A recreated node has new host keys, like a re-flashed Pi: forget the old ones (trust on first use again).
+    forgetHostKeys(plan.create.map((i) => ({ address: nodeAddress(i), port: 22 })));
+
+    const want = Array.from({ length: opts.nodes }, (_, k) => nodeAddress(k + 1));
+    const ready = await waitFor(async () => (await Promise.all(want.map(sshReady))).every(Boolean), 60_000, 250);
+    if (!ready) {
+      const late = (await Promise.all(want.map(async (a) => ((await sshReady(a)) ? undefined : a)))).filter(Boolean);
+      throw new SimError(`sshd did not answer on ${late.join(', ')} within 60 s (see docker logs ${containerName(nodeName(1))} and the others)`);
+    }
+    writeSimInventory({ nodes: opts.nodes, arch: opts.arch, model: opts.model });
+    return {
+      ok: true,
+      nodes: await listNodes(),
+      inventory: SIM_PATHS.inventory,
+      created: plan.create.map(nodeName),
+      started: plan.start,
+      removed: plan.remove,
+      imageBuilt,
+      services,
+      durationMs: Date.now() - t0,
+    };
+  });
+}
+
+export async function simStatus(): Promise<SimStatus> {
+  const net = await run('docker', ['network', 'inspect', SIM.network]);
+  return {
+    network: net.code === 0,
+    nodes: await listNodes(),
+    services: await Promise.all(serviceSpecs().map(serviceStatus)),
+    inventory: fs.existsSync(SIM_PATHS.inventory) ? SIM_PATHS.inventory : undefined,
+  };
+}
+
+/**
+ * Removes what `up` made: node containers (and their /var/lib/docker volumes), the network, the shared state
+ * volume, the processes it started, the generated inventory and key pair. The registry's data, the apt cache
+ * and the node images are caches that make the next `up` fast: kept unless `purge`.
+ */
+export function simDown(opts: { purge?: boolean } = {}): Promise<SimDownResult | SimFailure> {
+  return guarded(async (t0) => {
+    const removed: string[] = [];
+    const nodes = await listNodes();
+    await removeNodes(nodes.map((n) => n.container));
+    removed.push(...nodes.map((n) => `container ${n.container}`));
+    forgetHostKeys(Array.from({ length: SIM.maxNodes }, (_, k) => ({ address: nodeAddress(k + 1), port: 22 })));
+    for (const s of serviceSpecs()) if (await stopService(s)) removed.push(`process ${s.name}`);
+    removed.push(...(await removeNetworkAndVolume()));
+    for (const f of [SIM_PATHS.inventory, SIM_PATHS.privateKey, SIM_PATHS.publicKey, SIM_PATHS.passwordFile]) {
+      if (fs.existsSync(f)) {
+        fs.rmSync(f);
+        removed.push(`file ${path.relative(PROJECT_ROOT, f)}`);
+      }
+    }
+    fs.rmSync(SIM_PATHS.run, { recursive: true, force: true });
+    fs.rmSync(SIM_PATHS.nodes, { recursive: true, force: true });
+    fs.rmSync(SIM_PATHS.build, { recursive: true, force: true });
+    if (opts.purge) {
+      await removeImages();
+      for (const d of [SIM_PATHS.registryData, SIM_PATHS.aptCache, SIM_PATHS.dir]) fs.rmSync(d, { recursive: true, force: true });
+      removed.push(`images ${SIM.nodeImage} ${SIM.baseImage}`, 'registry data', 'apt cache');
+    }
+    return { ok: true, removed, durationMs: Date.now() - t0 };
+  });
+}
+
+/** True when the running nodes were made from an older node image recipe (`up --fresh` renews them). */
+export async function staleNodes(nodes: NodeStatus[]): Promise<string[]> {
+  const r = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', SIM.nodeImage]);
+  const current = r.stdout.trim();
+  const ids = await Promise.all(
+    nodes.map(async (n) => (await run('docker', ['inspect', '--format', '{{.Image}}', n.container])).stdout.trim()),
+  );
+  return nodes.filter((_, k) => ids[k] !== current).map((n) => n.name);
+}
