@@ -1,0 +1,129 @@
+// The README's demo, end to end on the virtual fridge: fresh Pis → `npx zx tasks/deploy.mjs` → Flink with the
+// inventory's taskmanagers and a RUNNING job; a no-op redeploy; scale to 5; a redeploy with a changed image
+// that resumes the job from a savepoint with its state (a running count) intact.
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flinkUrl } from '../../tasks/lib/deploy/endpoints.ts';
+import { readingsTotal } from '../../tasks/lib/flink/example-job.ts';
+import { FlinkRest, type JobSummary } from '../../tasks/lib/flink/rest.ts';
+import { loadInventory } from '../../tasks/lib/inventory/load.ts';
+import type { Inventory } from '../../tasks/lib/inventory/types.ts';
+import { simUp } from '../../tasks/lib/sim/sim.ts';
+import { changedCount, explain, runTask, type JsonRun } from '../support/run-task.ts';
+
+const figures: Record<string, string> = {};
+let inv: Inventory;
+let rest: FlinkRest;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+async function runningJob(): Promise<JobSummary | undefined> {
+  const jobs = await rest.jobs();
+  return jobs.ok ? jobs.value.find((j) => j.state === 'RUNNING' && j.name.startsWith('sensor-window')) : undefined;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function count(jobId: string): Promise<number | undefined> {
+  const r = await readingsTotal(rest, jobId);
+  return r.ok && r.value !== undefined && r.value > 0 ? r.value : undefined;
+}
+
+beforeAll(async () => {
+  const up = await simUp({ nodes: 5, fresh: true });
+  if (!up.ok) throw new Error(`sim up failed: ${up.error}`);
+  const loaded = await loadInventory(up.inventory);
+  if (!loaded.ok) throw new Error('generated inventory does not load');
+  inv = loaded.inventory;
+  rest = new FlinkRest({ baseUrl: flinkUrl(inv), timeoutMs: 5_000 });
+});
+
+afterAll(() => {
+  console.log(`deploy figures: ${Object.entries(figures).map(([k, v]) => `${k}: ${v}`).join('; ')}`);
+});
+
+describe('deploy onto the virtual fridge (README demo)', () => {
+  it('from fresh nodes, one command ends with the dashboard URL and a RUNNING job', { timeout: 1_800_000 }, async () => {
+    const r = await runTask('deploy');
+    figures['cold deploy (5 fresh nodes)'] = seconds(r.ms);
+    expect(r.code, explain(r)).toBe(0);
+    expect(r.stdout).toContain(`Flink dashboard: ${flinkUrl(inv)}`);
+    expect(r.stdout).toMatch(/job: sensor-window@\w+ \(RUNNING\)/);
+    expect(r.stdout).not.toContain('raspberry');
+
+    const overview = await rest.overview();
+    expect(overview.ok && overview.value).toMatchObject({
+      taskmanagers: inv.cluster.flink.taskmanagerReplicas,
+      'slots-total': inv.cluster.flink.taskmanagerReplicas * inv.cluster.flink.slotsPerTaskmanager,
+    });
+    const job = await runningJob();
+    expect(job?.state).toBe('RUNNING');
+  });
+
+  it('a second deploy changes nothing and leaves the job alone', { timeout: 600_000 }, async () => {
+    const before = await runningJob();
+    const r = await runTask('deploy', ['--json']);
+    figures['no-op deploy'] = seconds(r.ms);
+    expect(r.code, explain(r)).toBe(0);
+    const result = JSON.parse(r.stdout) as JsonRun;
+    expect(result.phases.map((p) => p.phase)).toEqual(['pi-setup', 'swarm', 'image-build', 'stack-deploy', 'job-submit']);
+    expect(changedCount(result)).toBe(0);
+    expect((await runningJob())?.jid).toBe(before?.jid);
+  });
+
+  it('scale to 5: Flink sees 5 taskmanagers', { timeout: 600_000 }, async () => {
+    const r = await runTask('scale', ['--service', 'taskmanager', '--replicas', '5']);
+    figures['scale 3 → 5 converged'] = seconds(r.ms);
+    expect(r.code, explain(r)).toBe(0);
+    const overview = await rest.overview();
+    expect(overview.ok && overview.value.taskmanagers).toBe(5);
+  });
+
+  it('refuses a count the placement rules cannot hold, and changes nothing', { timeout: 120_000 }, async () => {
+    const r = await runTask('scale', ['--replicas', '40']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('40 taskmanagers do not fit');
+    const overview = await rest.overview();
+    expect(overview.ok && overview.value.taskmanagers).toBe(5);
+  });
+
+  it('a redeploy with a changed image resumes the job from a savepoint: its running count continues', { timeout: 1_200_000 }, async () => {
+    const job = await until('the example job', runningJob, 60_000);
+    const atStart = await until('a running count', () => count(job.jid), 60_000);
+    // Same content under a new tag: the stack file changes, so every Flink container is replaced.
+    const registry = inv.cluster.registry;
+    const current = `${registry.host}/${registry.repository}:latest`;
+    const next = `${registry.host}/${registry.repository}:redeploy-test-${Date.now()}`;
+    execFileSync('docker', ['tag', current, next]);
+    execFileSync('docker', ['push', next], { stdio: 'ignore' });
+    const image = next.replace(registry.host, registry.pullHost);
+
+    const r = await runTask('deploy', ['--skip', 'image-build', '--image', image]);
+    expect(r.code, explain(r)).toBe(0);
+    expect(r.stdout).toMatch(/stopped job sensor-window@\w+ with savepoint/);
+    const resumed = await until('the resumed job', runningJob, 120_000);
+    expect(resumed.jid).not.toBe(job.jid);
+    const details = await rest.job(resumed.jid);
+    const runningAt = details.ok ? details.value['start-time'] : Date.now();
+    figures['redeploy downtime (upper bound: command start → job restarted)'] = seconds(runningAt - (Date.now() - r.ms));
+    // A job restarted from zero would start its count again at 0; from the savepoint it carries on.
+    const after = await until('a running count after resume', () => count(resumed.jid), 90_000);
+    expect(after).toBeGreaterThan(atStart);
+  });
+
+  it('status shows the nodes, services, taskmanagers and the job', { timeout: 120_000 }, async () => {
+    const r = await runTask('status');
+    expect(r.code, explain(r)).toBe(0);
+    for (const h of inv.hosts) expect(r.stdout).toContain(h.name);
+    expect(r.stdout).toContain(`${inv.cluster.stackName}_taskmanager`);
+    expect(r.stdout).toMatch(/sensor-window@\w+\s+\w+\s+RUNNING/);
+    expect(r.stdout).toContain(`Dashboard: ${flinkUrl(inv)}`);
+  });
+});
