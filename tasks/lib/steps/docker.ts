@@ -1,0 +1,185 @@
+// Docker engine on each Pi: installed, configured (daemon.json, restart only when it changed),
+// running, usable by the inventory user; on Raspberry Pi OS the memory cgroup flags and a reboot.
+import type { CallOutcome, HostContext, Step } from '../engine/types.ts';
+import type { DockerFacts } from '../facts/docker.ts';
+import { gatherDocker, gatherOs } from '../facts/gather.ts';
+import type { OsFacts } from '../facts/os.ts';
+import type { Inventory } from '../inventory/types.ts';
+import { openTransport } from '../transport/open.ts';
+import { shq, UnreachableError } from '../transport/types.ts';
+import { change, diffOf, fail, jsonEqual, ok, sh, skip, writeFile } from './common.ts';
+import { restartDocker, startDocker, stopDocker, type ServiceControl } from './services.ts';
+
+const ctl = (f: DockerFacts): ServiceControl => ({ init: f.init, initScript: f.initScript });
+
+export const ENGINE_PACKAGES = ['docker.io', 'docker-ce', 'moby-engine'];
+
+export function installCommand(how: Inventory['cluster']['dockerInstall']): string {
+  if (how === 'get.docker.com') return 'curl -fsSL https://get.docker.com | sh';
+  // Fresh images have no package lists; --no-install-recommends keeps git and friends off a small SD card.
+  return 'export DEBIAN_FRONTEND=noninteractive\napt-get update -qq\napt-get install -y -qq --no-install-recommends docker.io ca-certificates';
+}
+
+export const engineStep: Step<DockerFacts> = {
+  name: 'docker engine installed',
+  gather: (ctx) => gatherDocker(ctx),
+  plan(f, ctx) {
+    if (f.packages.length > 0) return ok(`${f.packages.join(', ')} installed${f.serverVersion ? ` (${f.serverVersion})` : ''}`);
+    if (f.cli && f.running) return ok(`docker ${f.serverVersion} present (not from a known package)`);
+    const how = ctx.inventory.cluster.dockerInstall;
+    return change({ summary: `install docker (${how === 'apt' ? 'apt: docker.io' : 'get.docker.com'})`, actions: [sh(installCommand(how), { timeoutMs: 20 * 60_000 })] });
+  },
+};
+
+export const dockerGroupStep: Step<DockerFacts> = {
+  name: 'docker group',
+  gather: (ctx) => gatherDocker(ctx),
+  plan(f, ctx) {
+    const user = ctx.host.user;
+    if (user === 'root') return ok('root uses docker directly');
+    if (f.userGroups.includes('docker')) return ok(`${user} is in the docker group`);
+    // On a fresh host in check mode the group does not exist yet: the engine package creates it.
+    return change({ summary: `add ${user} to the docker group`, actions: [sh(`usermod -aG docker ${shq(user)}`)] });
+  },
+};
+
+/** The daemon.json Fridge wants, merged over what the operator already has. */
+export function daemonConfig(inv: Inventory, current: Record<string, unknown>): Record<string, unknown> {
+  const reg = inv.cluster.registry;
+  const out: Record<string, unknown> = { ...current };
+  const union = (key: string, values: string[]): void => {
+    const have = Array.isArray(out[key]) ? (out[key] as unknown[]).filter((v): v is string => typeof v === 'string') : [];
+    const merged = [...have, ...values.filter((v) => !have.includes(v))];
+    if (merged.length > 0) out[key] = merged;
+  };
+  if (reg.insecure) union('insecure-registries', [reg.pullHost]);
+  // A private registry also serves as a mirror: images named the Docker Hub way resolve from it when pushed there.
+  if (reg.pullHost !== 'docker.io') union('registry-mirrors', [`${reg.insecure ? 'http' : 'https'}://${reg.pullHost}`]);
+  return out;
+}
+
+export const DAEMON_JSON = '/etc/docker/daemon.json';
+
+export const daemonJsonStep: Step<DockerFacts> = {
+  name: 'docker daemon.json',
+  gather: (ctx) => gatherDocker(ctx),
+  plan(f, ctx) {
+    let current: Record<string, unknown> = {};
+    if (f.daemonJson !== undefined && f.daemonJson.trim() !== '') {
+      try {
+        const parsed: unknown = JSON.parse(f.daemonJson);
+        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return fail(`${DAEMON_JSON} is not a JSON object: fix or remove it`);
+        current = parsed as Record<string, unknown>;
+      } catch (err) {
+        return fail(`${DAEMON_JSON} is not valid JSON (${err instanceof Error ? err.message : String(err)}): fix or remove it`);
+      }
+    }
+    const wanted = daemonConfig(ctx.inventory, current);
+    if (f.daemonJson !== undefined && jsonEqual(wanted, current)) return ok(`${DAEMON_JSON} up to date`);
+    if (f.daemonJson === undefined && Object.keys(wanted).length === 0) return ok('no daemon.json needed');
+    const content = `${JSON.stringify(wanted, null, 2)}\n`;
+    // The notify-handler pattern: the restart belongs to this change and runs only with it.
+    const restart = f.running ? [sh(restartDocker(ctl(f)), { timeoutMs: 180_000 })] : [];
+    return change({
+      summary: `write ${DAEMON_JSON}${f.running ? ' and restart docker' : ''}`,
+      actions: [writeFile(DAEMON_JSON, content), ...restart],
+      diff: diffOf(DAEMON_JSON, f.daemonJson, content),
+    });
+  },
+};
+
+export const dockerRunningStep: Step<DockerFacts> = {
+  name: 'docker running',
+  gather: (ctx) => gatherDocker(ctx),
+  plan(f) {
+    const enabledOk = f.init !== 'systemd' || f.enabled;
+    if (f.running && enabledOk) return ok(`dockerd ${f.serverVersion} running${f.init === 'systemd' ? ', enabled at boot' : ''}`);
+    const how = f.init === 'systemd' ? 'systemctl' : f.initScript ? '/etc/init.d/docker' : 'a background dockerd';
+    return change({ summary: f.running ? 'enable docker at boot' : `start docker (${how})`, actions: [sh(startDocker(ctl(f)), { timeoutMs: 120_000 })] });
+  },
+};
+
+export const CGROUP_FLAGS = ['cgroup_enable=cpuset', 'cgroup_memory=1', 'cgroup_enable=memory'];
+
+/** cmdline.txt is a single line; missing flags are appended to it. */
+export function cmdlineWithFlags(cmdline: string): string {
+  const line = cmdline.split('\n')[0]?.trim() ?? '';
+  const tokens = line.split(/\s+/).filter((t) => t !== '');
+  const missing = CGROUP_FLAGS.filter((f) => !tokens.includes(f));
+  return missing.length === 0 ? cmdline : `${[...tokens, ...missing].join(' ')}\n`;
+}
+
+export const cgroupStep: Step<OsFacts> = {
+  name: 'cgroup memory flags',
+  gather: (ctx) => gatherOs(ctx),
+  plan(f) {
+    if (!f.cmdlinePath || f.cmdline === undefined) return skip('no cmdline.txt in /boot/firmware or /boot: not Raspberry Pi OS, nothing to set');
+    const after = cmdlineWithFlags(f.cmdline);
+    if (after === f.cmdline) return ok(`${f.cmdlinePath} enables the memory cgroup`);
+    return change({
+      summary: `add ${CGROUP_FLAGS.join(' ')} to ${f.cmdlinePath}`,
+      actions: [writeFile(f.cmdlinePath, after, 0o755)],
+      diff: diffOf(f.cmdlinePath, f.cmdline, after),
+    });
+  },
+};
+
+const BOOT_ID = 'cat /proc/sys/kernel/random/boot_id';
+export const REBOOTED = 'pi-setup.rebooted';
+
+/** Reboots and waits until a NEW connection sees a new boot id; the old connection is dead afterwards. */
+export async function rebootAndWait(ctx: HostContext, timeoutMs = 5 * 60_000): Promise<CallOutcome> {
+  const before = (await ctx.transport.exec(BOOT_ID)).stdout.trim();
+  await ctx.transport.exec('nohup sh -c "sleep 2; reboot" >/dev/null 2>&1 &', { sudo: true });
+  const rebooted = (ctx.shared.get(REBOOTED) as Set<string> | undefined) ?? new Set<string>();
+  rebooted.add(ctx.host.name);
+  ctx.shared.set(REBOOTED, rebooted);
+  const deadline = Date.now() + timeoutMs;
+  await new Promise((r) => setTimeout(r, 10_000));
+  while (Date.now() < deadline) {
+    try {
+      const t = await openTransport(ctx.host);
+      try {
+        const now = (await t.exec(BOOT_ID)).stdout.trim();
+        if (now && now !== before) return { ok: true, output: 'rebooted' };
+      } finally {
+        await t.close();
+      }
+    } catch (err) {
+      if (!(err instanceof UnreachableError)) throw err;
+    }
+    await new Promise((r) => setTimeout(r, 5_000));
+  }
+  return { ok: false, msg: `${ctx.host.name} did not come back within ${Math.round(timeoutMs / 1000)} s after the reboot` };
+}
+
+export const rebootStep: Step<OsFacts> = {
+  name: 'reboot for cgroup flags',
+  gather: (ctx) => gatherOs(ctx),
+  plan(f, ctx) {
+    if (!f.cmdlinePath) return skip('not Raspberry Pi OS: no reboot needed');
+    const live = f.procCmdline.split(/\s+/);
+    if (CGROUP_FLAGS.every((flag) => live.includes(flag))) return ok('the running kernel has the memory cgroup flags');
+    if (ctx.inventory.cluster.virtual) return skip(`virtual fridge: a node container cannot reboot (it shares the host's kernel); the flags in ${f.cmdlinePath} are for a real Pi`);
+    return change({ summary: 'reboot so that the kernel picks up the cgroup flags', actions: [{ kind: 'call', label: 'reboot', fn: (c) => rebootAndWait(c) }] });
+  },
+};
+
+export const purgeEngineStep: Step<DockerFacts> = {
+  name: 'purge docker engine',
+  gather: (ctx) => gatherDocker(ctx),
+  plan(f) {
+    if (f.packages.length === 0 && !f.cli) return ok('no docker engine installed');
+    const pkgs = [...f.packages, 'docker-ce-cli', 'containerd.io', 'containerd', 'runc'].map(shq).join(' ');
+    const script = [
+      stopDocker(ctl(f)),
+      'export DEBIAN_FRONTEND=noninteractive',
+      // Only the packages that are installed: apt-get purge fails on unknown names.
+      `apt-get purge -y -qq $(dpkg-query -W -f='\${Package} \${Status}\\n' ${pkgs} 2>/dev/null | awk '/install ok installed/{print $1}')`,
+      // /var/lib/docker may be a mount point (the virtual fridge's nodes): empty it, do not remove it.
+      'if [ -d /var/lib/docker ]; then find /var/lib/docker -mindepth 1 -maxdepth 1 -exec rm -rf {} +; fi',
+      'rm -rf /etc/docker',
+    ].join('\n');
+    return change({ summary: `purge ${f.packages.join(', ') || 'docker'} and its data`, actions: [sh(script, { timeoutMs: 10 * 60_000 })] });
+  },
+};
