@@ -15,8 +15,16 @@ export function onSecret(listener: (value: string) => void): void {
   for (const v of values) listener(v);
 }
 
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * A secret is masked where it stands as a word of its own: the Pi's default password `raspberry` must not
+ * turn the hostname `raspberrypi` into `***pi`, while a token inside `user:token@host` is still masked.
+ */
 export function mask(text: string): string {
   let out = text;
-  for (const v of values) out = out.split(v).join('***');
+  for (const v of values) out = out.replace(new RegExp(`(?<![A-Za-z0-9])${escape(v)}(?![A-Za-z0-9])`, 'g'), '***');
   return out;
 }

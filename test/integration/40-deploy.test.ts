@@ -56,7 +56,7 @@ describe('deploy onto the virtual fridge (README demo)', () => {
     expect(r.code, explain(r)).toBe(0);
     expect(r.stdout).toContain(`Flink dashboard: ${flinkUrl(inv)}`);
     expect(r.stdout).toMatch(/job: sensor-window@\w+ \(RUNNING\)/);
-    expect(r.stdout).not.toContain('raspberry');
+    expect(r.stdout).not.toMatch(/\braspberry\b/);
 
     const overview = await rest.overview();
     expect(overview.ok && overview.value).toMatchObject({

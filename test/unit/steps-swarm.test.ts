@@ -1,7 +1,7 @@
 // Table tests for swarm and reset steps: facts in → plan out; join tokens never reach a summary.
 import { describe, expect, it } from 'vitest';
 import { parseNodes, parseSwarmInfo, type SwarmFacts, type SwarmNode } from '../../tasks/lib/facts/swarm.ts';
-import { removeStacksStep, visualizerImage, visualizerStep } from '../../tasks/lib/steps/swarm-services.ts';
+import { removeStacksStep } from '../../tasks/lib/steps/swarm-services.ts';
 import { demoteManagersStep, JOIN_KEY, swarmHealthStep, swarmInitStep, swarmJoinStep, swarmLeaveStep, swarmNodesStep, type JoinInfo } from '../../tasks/lib/steps/swarm.ts';
 import { commands, ctxFor, inventory } from './steps-fixture.ts';
 
@@ -107,27 +107,9 @@ describe('swarm health', () => {
   });
 });
 
-describe('visualizer', () => {
-  const on = () => inventory('    fridge_services: {visualizer: true}\n');
-  it('off → ok', () => {
-    expect(visualizerStep.plan({ serviceImage: '', swarmActive: true, inRegistry: undefined }, ctxFor('pi1')).kind).toBe('ok');
-  });
-  it('image missing from the registry: fails saying what to push', () => {
-    const p = visualizerStep.plan({ serviceImage: '', swarmActive: true, inRegistry: false }, ctxFor('pi1', { inv: on() }));
-    expect(p).toEqual({ kind: 'fail', msg: expect.stringContaining('fridge/visualizer:1-bookworm-1 is not in the registry 127.0.0.1:5000') });
-  });
-  it('creates it host-mode/dnsrr on a manager; no-op when running that image', () => {
-    const inv = on();
-    const c = commands(visualizerStep.plan({ serviceImage: '', swarmActive: true, inRegistry: true }, ctxFor('pi1', { inv })))[0] ?? '';
-    expect(c).toContain('--endpoint-mode dnsrr --publish mode=host,published=9999,target=8080');
-    expect(c).toContain('--constraint node.role==manager');
-    expect(visualizerStep.plan({ serviceImage: visualizerImage(inv).pull, swarmActive: true, inRegistry: undefined }, ctxFor('pi1', { inv })).kind).toBe('ok');
-  });
-});
-
 describe('reset steps', () => {
   it('stacks: removed when present, no-op otherwise', () => {
-    expect(commands(removeStacksStep.plan({ manager: true, stacks: ['flink'], services: ['flink_jobmanager', 'viz'] }, ctxFor('pi1')))).toEqual(['docker stack rm flink', 'docker service rm viz']);
+    expect(commands(removeStacksStep.plan({ manager: true, stacks: ['flink'], services: ['flink_jobmanager', 'flink_visualizer'] }, ctxFor('pi1')))).toEqual(['docker stack rm flink']);
     expect(removeStacksStep.plan({ manager: true, stacks: [], services: [] }, ctxFor('pi1')).kind).toBe('ok');
   });
   it('leave: no-op outside a swarm, forced leave inside', () => {

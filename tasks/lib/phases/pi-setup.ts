@@ -4,16 +4,18 @@ import path from 'node:path';
 import type { Phase } from '../engine/phase.ts';
 import type { Run } from '../engine/runner.ts';
 import { cached, closeFactCache, openFactCache } from '../facts/cache.ts';
+import { keyFileFor } from '../transport/credentials.ts';
 import { execLocal } from '../transport/local.ts';
 import { shq } from '../transport/types.ts';
 import { cgroupStep, daemonJsonStep, dockerGroupStep, dockerRunningStep, engineStep, REBOOTED, rebootStep } from '../steps/docker.ts';
 import { hostFactsStep, hostnameStep } from '../steps/host.ts';
 import { staticIpStep } from '../steps/network.ts';
+import { stateDirStep } from '../steps/state-dir.ts';
 import { authorizedKeyStep, lockPasswordStep, passwordLoginStep } from '../steps/ssh.ts';
 
 /** The operator's key pair is made here, on this machine, when the inventory names one that does not exist yet. */
 async function ensureKeyPairs(run: Run): Promise<void> {
-  const files = [...new Set(run.active().flatMap((h) => (h.connection === 'ssh' && h.keyFile ? [h.keyFile] : [])))];
+  const files = [...new Set(run.active().flatMap((h) => (h.connection === 'ssh' && keyFileFor(h) ? [keyFileFor(h) ?? ''] : [])))];
   for (const key of files.filter((f) => !fs.existsSync(f))) {
     if (run.check) {
       run.message('info', `would create the SSH key pair ${key}`);
@@ -33,7 +35,7 @@ export const phase: Phase = {
     openFactCache(run.shared);
     try {
       await run.play({ name: 'facts', steps: [cached(hostFactsStep)] });
-      await run.play({ name: 'system', steps: [cached(hostnameStep), cached(staticIpStep)] });
+      await run.play({ name: 'system', steps: [cached(hostnameStep), cached(staticIpStep), stateDirStep] });
       await run.play({ name: 'ssh hardening', steps: [cached(authorizedKeyStep), cached(passwordLoginStep), cached(lockPasswordStep)] });
       await run.play({
         name: 'docker engine',

@@ -5,7 +5,6 @@ import { ProbeError } from '../facts/probe.ts';
 import { leader, type HostSpec } from '../inventory/types.ts';
 import { registerSecret } from '../secrets.ts';
 import { UnreachableError } from '../transport/types.ts';
-import { visualizerStep } from '../steps/swarm-services.ts';
 import { JOIN_KEY, readJoinInfo, strangers, swarmHealthStep, swarmInitStep, swarmJoinStep, swarmNodesStep, type JoinInfo } from '../steps/swarm.ts';
 
 /** Cross-host read from the leader; undefined (and a message) when it cannot be asked. */
@@ -53,7 +52,7 @@ export const phase: Phase = {
     await run.play({
       name: 'swarm nodes',
       hosts: [lead],
-      steps: [swarmNodesStep({ prune: run.args.prune === true }), swarmHealthStep({ expected, waitMs: 60_000 }), visualizerStep],
+      steps: [swarmNodesStep({ prune: run.args.prune === true }), swarmHealthStep({ expected, waitMs: 60_000 })],
     });
   },
 };
