@@ -1,0 +1,34 @@
+// Building blocks shared by the Flink services and the optional ones.
+
+import { createHash } from 'node:crypto';
+import type { ComposeDeploy, ComposePort, UpdatePolicy } from './compose-types.ts';
+
+export const NETWORK = 'flink';
+export const CONFIG_DIR = 'fridge-configs';
+
+export interface ConfigRef {
+  key: string;
+  file: string;
+  content: string;
+}
+
+/** Swarm configs are immutable: a content hash in the name makes a changed file a new config, not a failed update. */
+export function configRef(name: string, ext: string, content: string): ConfigRef {
+  const hash = createHash('sha256').update(content).digest('hex').slice(0, 10);
+  return { key: `${name}_${hash}`, file: `${CONFIG_DIR}/${name}.${ext}`, content };
+}
+
+export function deployPolicies(): Pick<ComposeDeploy, 'restart_policy' | 'update_config' | 'rollback_config'> {
+  const update: UpdatePolicy = { parallelism: 1, delay: '10s', failure_action: 'rollback', monitor: '30s', order: 'stop-first' };
+  return {
+    restart_policy: { condition: 'any', delay: '5s', window: '30s' },
+    // stop-first: a 1 GiB Pi cannot hold the old and the new JVM at once.
+    update_config: update,
+    rollback_config: { ...update, delay: '0s', failure_action: 'pause' },
+  };
+}
+
+export function port(target: number, dnsrr: boolean): ComposePort {
+  // Without IPVS there is no routing mesh: publish on the node that runs the task.
+  return { target, published: target, protocol: 'tcp', mode: dnsrr ? 'host' : 'ingress' };
+}
