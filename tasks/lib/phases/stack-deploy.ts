@@ -3,6 +3,8 @@ import { convergeStep } from '../deploy/converge.ts';
 import { flinkUrl, stackDir } from '../deploy/endpoints.ts';
 import { resolveImageRef } from '../deploy/image-ref.ts';
 import { SHARED_SAVEPOINTS_KEY, stopRunningJobs } from '../deploy/savepoints.ts';
+import { enabledServices, serviceImagesStep } from '../deploy/service-images-step.ts';
+import { LOCALHOST } from '../inventory/local-host.ts';
 import { registryLoginStep, stackDeployStep, stackDigest, stackFilesStep, stackSecretsStep } from '../deploy/stack-steps.ts';
 import type { Phase } from '../engine/phase.ts';
 import type { Run } from '../engine/runner.ts';
@@ -58,6 +60,10 @@ export const phase: Phase = {
         for (const s of stopped.stopped) run.message('info', `stopped job ${s.name} with savepoint ${s.savepoint}`);
         run.shared.set(SHARED_SAVEPOINTS_KEY, stopped.stopped);
       }
+    }
+    if (enabledServices(inv).length > 0) {
+      await run.play({ name: 'optional services', hosts: [LOCALHOST], steps: [serviceImagesStep(inv)] });
+      if (run.active([LOCALHOST]).length === 0) return;
     }
     const timeoutS = Number(run.args.timeout ?? DEFAULT_CONVERGE_TIMEOUT_S);
     await run.play({

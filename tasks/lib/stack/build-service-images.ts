@@ -106,7 +106,7 @@ export async function ensureDebianBase(log: (l: string) => void = () => {}): Pro
   }
 }
 
-async function registryHas(ref: string, insecure: boolean): Promise<boolean> {
+export async function registryHas(ref: string, insecure: boolean): Promise<boolean> {
   // `docker manifest` is still "experimental" in the 20.10 CLI, but needs no daemon support.
   const r = await cmd(['docker', 'manifest', 'inspect', ...(insecure ? ['--insecure'] : []), ref], { DOCKER_CLI_EXPERIMENTAL: 'enabled' });
   return r.code === 0;
