@@ -168,7 +168,9 @@ export class Run {
   }
 
   summary(): RunSummary {
-    const names = [...this.seen];
+    // The recap lists hosts in inventory order (the implicit localhost first), not in the order they finished.
+    const order = (h: string) => this.inventory.hosts.findIndex((x) => x.name === h);
+    const names = [...this.seen].sort((a, b) => order(a) - order(b));
     return {
       phase: this.phase,
       check: this.check,
