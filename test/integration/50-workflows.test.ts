@@ -1,6 +1,7 @@
 // The GitHub workflows: linted by actionlint (with shellcheck), checked for what the design asks of them,
 // and the deploy/scale jobs' steps run as written by a small runner, against the virtual fridge's inventory
 // instead of the real Fridge's (whose addresses are never contacted from here).
+import { IMAGE_STATE_FILE } from '../../tasks/lib/deploy/image-ref.ts';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,9 +26,20 @@ const run = promisify(execFile);
  *             recorded on the fake GitHub API.
  * Switch the default here, or set FRIDGE_WORKFLOW_DEPLOY=check|full.
  */
-const DEPLOY_MODE = (process.env.FRIDGE_WORKFLOW_DEPLOY ?? 'help') as 'help' | 'check' | 'full';
-/** LEAD: the image ref a deploy of the virtual fridge should use (what image-build pushed to the local registry). */
-const SIM_IMAGE = process.env.FRIDGE_WORKFLOW_IMAGE ?? '10.77.0.1:5000/fridge/flink:2.3.0';
+// Runs after the end-to-end deploy test (40-deploy), so the workflow's deploy finds the fridge deployed.
+const DEPLOY_MODE = (process.env.FRIDGE_WORKFLOW_DEPLOY ?? 'full') as 'help' | 'check' | 'full';
+/** The image the virtual fridge runs: what image-build pushed last (the workflow deploys the image its image job built). */
+const SIM_IMAGE = process.env.FRIDGE_WORKFLOW_IMAGE ?? lastPublishedImage();
+
+function lastPublishedImage(): string {
+  try {
+    const ref = (JSON.parse(readFileSync(IMAGE_STATE_FILE, 'utf8')) as { ref?: unknown }).ref;
+    if (typeof ref === 'string') return ref;
+  } catch {
+    // no image built yet on this machine
+  }
+  return '10.77.0.1:5000/fridge/flink:2.3.0';
+}
 
 const WF = path.join(PROJECT_ROOT, '.github', 'workflows');
 const REAL_INVENTORY = 'inventory/fridge.yaml';
