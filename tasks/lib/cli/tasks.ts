@@ -19,6 +19,7 @@ export const PHASES: Record<string, () => Promise<Phase>> = {
   status: () => load(import('../phases/status.ts')),
   reset: () => load(import('../phases/reset.ts')),
   'job-submit': () => load(import('../phases/job-submit.ts')),
+  'image-build': () => load(import('../phases/image-build.ts')),
 };
 
 function single(name: string, description: string): TaskDef {
@@ -58,6 +59,7 @@ export const TASKS: Record<string, TaskDef> = {
   ping: single('ping', 'Connects to every host and checks a shell answers (like ansible -m ping).'),
   'pi-setup': single('pi-setup', 'Prepares each Pi: hostname, static IP, SSH key (then password login off), Docker engine, cgroup flags.'),
   swarm: single('swarm', 'Forms the Docker Swarm: init on the first manager, join the others, node labels, all nodes Ready.'),
+  'image-build': single('image-build', 'Builds the Flink image for the inventory\'s platforms (QEMU for ARM), smoke-tests each, pushes one multi-arch manifest.'),
   'stack-deploy': single('stack-deploy', 'Deploys the Flink stack generated from the inventory and waits until Flink sees its taskmanagers.'),
   scale: single('scale', 'Scales a service (taskmanager by default) and waits until Flink sees the new replicas.'),
   status: single('status', 'Shows nodes, services, Flink taskmanagers/slots, jobs and the dashboard URL.'),

@@ -36,7 +36,7 @@ export const phase: Phase = {
   options: {
     service: { type: 'string', placeholder: 'NAME', description: `service to scale: ${SCALABLE.join(', ')} (default taskmanager)` },
     replicas: { type: 'string', placeholder: 'N', description: 'number of replicas wanted' },
-    timeout: { type: 'string', placeholder: 'SECONDS', description: 'how long to wait for Flink to see them (default 300)' },
+    'converge-timeout': { type: 'string', placeholder: 'SECONDS', description: 'how long to wait for Flink to see them (default 300)' },
   },
   async run(run) {
     const inv = run.inventory;
@@ -64,7 +64,7 @@ export const phase: Phase = {
         return;
       }
     }
-    const timeoutS = Number(run.args.timeout ?? 300);
+    const timeoutS = Number(run.args['converge-timeout'] ?? 300);
     await run.play({
       name: `scale ${service} to ${replicas}`,
       hosts: [lead],

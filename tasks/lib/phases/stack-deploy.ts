@@ -35,7 +35,7 @@ export const phase: Phase = {
   description: 'Generate docker-stack.yaml from the inventory, deploy it on the leader, wait until Flink sees every taskmanager.',
   options: {
     image: { type: 'string', placeholder: 'REF', description: 'image the nodes run (default: the one image-build pushed last)' },
-    timeout: { type: 'string', placeholder: 'SECONDS', description: `how long to wait for convergence (default ${DEFAULT_CONVERGE_TIMEOUT_S})` },
+    'converge-timeout': { type: 'string', placeholder: 'SECONDS', description: `how long to wait until every service runs and Flink sees its taskmanagers (default ${DEFAULT_CONVERGE_TIMEOUT_S})` },
   },
   async run(run) {
     const inv = run.inventory;
@@ -65,7 +65,7 @@ export const phase: Phase = {
       await run.play({ name: 'optional services', hosts: [LOCALHOST], steps: [serviceImagesStep(inv)] });
       if (run.active([LOCALHOST]).length === 0) return;
     }
-    const timeoutS = Number(run.args.timeout ?? DEFAULT_CONVERGE_TIMEOUT_S);
+    const timeoutS = Number(run.args['converge-timeout'] ?? DEFAULT_CONVERGE_TIMEOUT_S);
     await run.play({
       name: `deploy stack ${inv.cluster.stackName} (${imageRef})`,
       hosts: [lead],
