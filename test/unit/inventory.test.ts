@@ -44,7 +44,7 @@ describe('the example inventory (inventory/fridge.yaml)', () => {
       jobmanagerHost: 'worker04',
       taskmanagerExclude: ['worker01', 'worker04'],
       taskmanagerReplicas: 3,
-      taskmanagerMaxPerHost: 1,
+      taskmanagerMaxPerHost: 2,
       slotsPerTaskmanager: 1,
     });
     expect(inv.cluster.registry).toEqual({

@@ -26,7 +26,7 @@ describe('stacks/docker-stack.example.yaml', () => {
     expect(doc.services['taskmanager']?.deploy).toMatchObject({
       replicas: 3,
       endpoint_mode: 'vip',
-      placement: { constraints: ['node.hostname != worker01', 'node.hostname != worker04'], max_replicas_per_node: 1 },
+      placement: { constraints: ['node.hostname != worker01', 'node.hostname != worker04'], max_replicas_per_node: 2 },
     });
     expect(doc.services['jobmanager']?.ports?.[0]?.mode).toBe('ingress');
   });

@@ -43,7 +43,7 @@ export function simInventory(input: SimInventoryInput): Record<string, unknown> 
     fridge_flink_jobmanager_host: placement.jobmanager,
     fridge_flink_taskmanager_exclude: placement.exclude,
     fridge_flink_taskmanager_replicas: placement.replicas,
-    fridge_flink_taskmanager_max_per_host: 1,
+    fridge_flink_taskmanager_max_per_host: 2,
     fridge_flink_slots: 1,
     fridge_flink_state_dir: SIM.stateMount,
     fridge_flink_properties: {},
