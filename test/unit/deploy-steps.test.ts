@@ -1,6 +1,6 @@
 // Facts in → plan out for the stack-deploy and scale steps (pyinfra-style fixtures), including the no-op case.
 import { describe, expect, it } from 'vitest';
-import { parseServiceLs } from '../../tasks/lib/deploy/converge.ts';
+import { failedUpdate, parseServiceLs } from '../../tasks/lib/deploy/converge.ts';
 import { flinkUrl } from '../../tasks/lib/deploy/endpoints.ts';
 import { resolveImageRef } from '../../tasks/lib/deploy/image-ref.ts';
 import { stackDeployStep, stackDigest, stackFilesStep, stackSecretsStep } from '../../tasks/lib/deploy/stack-steps.ts';
@@ -43,7 +43,7 @@ describe('docker stack deploy', () => {
   const digest = stackDigest(stack);
   it('deploys with registry auth when nothing is deployed, then records the digest', () => {
     const plan = step.plan({ deployedDigest: undefined, services: [] }, ctxFor('pi1', { inv }));
-    expect(commands(plan)).toEqual(["cd /opt/fridge/stacks/flink && docker stack deploy --with-registry-auth --prune -c docker-stack.yaml flink", 'put /opt/fridge/stacks/flink/.deployed.sha256']);
+    expect(commands(plan)).toEqual(["cd /opt/fridge/stacks/flink && docker stack deploy --with-registry-auth --prune -c docker-stack.yaml flink", 'put /opt/fridge/stacks/flink/.deployed.sha256', 'call note the deploy time']);
     expect(plan.kind === 'change' && plan.changes[0]?.summary).toContain('not deployed');
   });
   it('changes nothing when the deployed digest matches and every service exists', () => {
@@ -91,11 +91,15 @@ describe('scale', () => {
 });
 
 describe('reading the swarm', () => {
-  it('parses docker service ls replicas, including the max-per-node note', () => {
-    expect(parseServiceLs('flink_jobmanager 1/1\nflink_taskmanager 2/3 (max 2 per node)\n')).toEqual([
-      { name: 'flink_jobmanager', running: 1, desired: 1 },
-      { name: 'flink_taskmanager', running: 2, desired: 3 },
+  it('parses docker service ls replicas, including the max-per-node note, and the update state', () => {
+    expect(parseServiceLs('flink_jobmanager 1/1\nflink_taskmanager 2/3 (max 2 per node)\n---\nflink_jobmanager none\nflink_taskmanager updating\n')).toEqual([
+      { name: 'flink_jobmanager', running: 1, desired: 1, update: 'none' },
+      { name: 'flink_taskmanager', running: 2, desired: 3, update: 'updating' },
     ]);
+  });
+  it('names a service whose update was rolled back', () => {
+    expect(failedUpdate(parseServiceLs('flink_jobmanager 1/1\n---\nflink_jobmanager rollback_completed\n'))?.name).toBe('flink_jobmanager');
+    expect(failedUpdate(parseServiceLs('flink_jobmanager 1/1\n---\nflink_jobmanager completed\n'))).toBeUndefined();
   });
   it('formats status as tables with the dashboard URL', () => {
     const text = formatStatus({

@@ -12,22 +12,54 @@ export interface ServiceReplicas {
   name: string;
   running: number;
   desired: number;
+  /** Swarm's UpdateStatus.State ('none' when the service was never updated). */
+  update?: string;
 }
 
+/** Update states after which the service runs its current spec. */
+const SETTLED = new Set(['none', 'completed']);
+/** Update states that mean the new spec did not make it. */
+const FAILED_UPDATE = new Set(['paused', 'rollback_started', 'rollback_paused', 'rollback_completed']);
+
 export function parseServiceLs(stdout: string): ServiceReplicas[] {
-  return stdout
+  const [list = '', updates = ''] = stdout.split('---\n');
+  const state = new Map<string, string>();
+  for (const line of updates.split('\n')) {
+    const [name, update] = line.trim().split(/\s+/);
+    if (name && update) state.set(name, update);
+  }
+  return list
     .split('\n')
     .map((l) => l.trim().split(/\s+/))
     .flatMap(([name, replicas]) => {
       const m = /^(\d+)\/(\d+)/.exec(replicas ?? '');
-      return name && m ? [{ name, running: Number(m[1]), desired: Number(m[2]) }] : [];
+      const update = name ? state.get(name) : undefined;
+      return name && m ? [{ name, running: Number(m[1]), desired: Number(m[2]), ...(update ? { update } : {}) }] : [];
     });
 }
 
 export async function readServices(transport: Transport, stack: string): Promise<ServiceReplicas[]> {
-  const r = await transport.exec(`docker service ls --filter label=com.docker.stack.namespace=${shq(stack)} --format '{{.Name}} {{.Replicas}}'`, { sudo: true });
+  const filter = `--filter label=com.docker.stack.namespace=${shq(stack)}`;
+  const r = await transport.exec(
+    `docker service ls ${filter} --format '{{.Name}} {{.Replicas}}' && echo --- && ` +
+      `ids=$(docker service ls -q ${filter}) && [ -z "$ids" ] || docker service inspect $ids --format '{{.Spec.Name}} {{if .UpdateStatus}}{{.UpdateStatus.State}}{{else}}none{{end}}'`,
+    { sudo: true },
+  );
   return r.code === 0 ? parseServiceLs(r.stdout) : [];
 }
+
+/** The first service whose update failed (rolled back or paused), if any. */
+export function failedUpdate(services: ServiceReplicas[]): ServiceReplicas | undefined {
+  return services.find((s) => s.update !== undefined && FAILED_UPDATE.has(s.update));
+}
+
+function settled(s: ServiceReplicas): boolean {
+  return s.running === s.desired && (s.update === undefined || SETTLED.has(s.update));
+}
+
+/** Set by the deploy step when it changed the stack: convergence is then judged only after the swarm had time to notice. */
+export const SHARED_DEPLOYED_AT = 'stack.deployedAt';
+const NOTICE_MS = 5_000;
 
 /** The errors of tasks that are not running, as `docker service ps --no-trunc` shows them. */
 export async function failingTasks(transport: Transport, services: string[]): Promise<string> {
@@ -69,7 +101,7 @@ export function convergeStep(inv: Inventory, want: Expectation, timeoutMs: numbe
   const rest = new FlinkRest({ baseUrl: flinkUrl(inv), timeoutMs: 5_000 });
   return {
     name: label,
-    async gather({ transport, check }) {
+    async gather({ transport, check, shared }) {
       const started = Date.now();
       let services: ServiceReplicas[] = [];
       let overview: ClusterOverview | undefined;
@@ -77,18 +109,25 @@ export function convergeStep(inv: Inventory, want: Expectation, timeoutMs: numbe
         services = await readServices(transport, stack);
         const o = await rest.overview();
         overview = o.ok ? o.value : undefined;
+        const broken = failedUpdate(services);
+        if (broken) return { done: true as const, result: `update of ${broken.name} failed (${broken.update}): the swarm rolled it back or paused it` };
+        const deployedAt = Number(shared.get(SHARED_DEPLOYED_AT) ?? 0);
         const servicesOk =
+          Date.now() >= deployedAt + NOTICE_MS &&
           services.length > 0 &&
-          services.every((s) => s.running === s.desired && (want.replicas?.[s.name.slice(stack.length + 1)] ?? s.desired) === s.desired);
+          services.every((s) => settled(s) && (want.replicas?.[s.name.slice(stack.length + 1)] ?? s.desired) === s.desired);
         const tms = wantedTaskmanagers(services, stack, want);
         const slots = tms * want.slotsPerTaskmanager;
         const flinkOk = overview !== undefined && tms > 0 && overview.taskmanagers === tms && overview['slots-total'] === slots;
-        return servicesOk && flinkOk ? { done: true as const, result: true } : { done: false as const, last: describeState(services, overview, tms, slots) };
+        return servicesOk && flinkOk ? { done: true as const, result: true as const } : { done: false as const, last: describeState(services, overview, tms, slots) };
       };
-      const outcome = check ? await probe().then((p) => (p.done ? true : { ok: false as const, message: p.last })) : await waitFor(probe, { timeoutMs, intervalMs: 2_000 });
+      const outcome: true | string | { message: string } = check
+        ? await probe().then((p) => (p.done ? p.result : { ok: false as const, message: p.last }))
+        : await waitFor<true | string>(probe, { timeoutMs, intervalMs: 2_000 });
       const converged = outcome === true;
       const tms = wantedTaskmanagers(services, stack, want);
-      const detail = converged ? describeState(services, overview, tms, tms * want.slotsPerTaskmanager) : `${(outcome as { message: string }).message}\n${await failingTasks(transport, services.map((s) => s.name))}`.trim();
+      const why = typeof outcome === 'string' ? outcome : outcome === true ? '' : outcome.message;
+      const detail = converged ? describeState(services, overview, tms, tms * want.slotsPerTaskmanager) : `${why}\n${await failingTasks(transport, services.map((s) => s.name))}`.trim();
       return { converged, waitedMs: Date.now() - started, services, overview, detail };
     },
     plan(facts, { check }) {

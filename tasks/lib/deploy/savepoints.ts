@@ -1,5 +1,8 @@
 // Keeps running jobs across a stack update: stop them with a savepoint before, resume them after.
+import fs from 'node:fs';
+import path from 'node:path';
 import { FlinkRest } from '../flink/rest.ts';
+import { STATE_DIR } from '../paths.ts';
 import type { Inventory } from '../inventory/types.ts';
 import { flinkUrl } from './endpoints.ts';
 
@@ -30,4 +33,22 @@ export async function stopRunningJobs(inv: Inventory): Promise<StopOutcome> {
     stopped.push({ name: job.name, jobId: job.jid, savepoint: sp.value, stoppedAt: Date.now() });
   }
   return { ok: true, stopped };
+}
+
+/** Kept on disk too: if job-submit fails after the stack update, the next run still resumes from the savepoint. */
+export const STOPPED_JOBS_FILE = path.join(STATE_DIR, 'stopped-jobs.json');
+
+export function rememberStopped(stopped: StoppedJob[], file = STOPPED_JOBS_FILE): void {
+  if (stopped.length === 0) return;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify([...recallStopped(file), ...stopped], null, 2)}\n`);
+}
+
+export function recallStopped(file = STOPPED_JOBS_FILE): StoppedJob[] {
+  try {
+    const data: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return Array.isArray(data) ? (data as StoppedJob[]) : [];
+  } catch {
+    return [];
+  }
 }

@@ -7,6 +7,7 @@ import { registerSecret } from '../secrets.ts';
 import type { GeneratedStack } from '../stack/types.ts';
 import { STACK_FILE } from '../stack/types.ts';
 import { shq } from '../transport/types.ts';
+import { SHARED_DEPLOYED_AT } from './converge.ts';
 import { stackDir } from './endpoints.ts';
 
 const DEPLOYED_MARK = '.deployed.sha256';
@@ -122,6 +123,14 @@ export function stackDeployStep(inv: Inventory, stack: GeneratedStack): Step<Dep
             actions: [
               { kind: 'run', command: `cd ${shq(dir)} && docker stack deploy --with-registry-auth --prune -c ${STACK_FILE} ${shq(name)}`, sudo: true, timeoutMs: 300_000 },
               { kind: 'put', path: `${dir}/${DEPLOYED_MARK}`, content: `${digest}\n`, sudo: true },
+              {
+                kind: 'call',
+                label: 'note the deploy time',
+                fn: async (ctx) => {
+                  ctx.shared.set(SHARED_DEPLOYED_AT, Date.now());
+                  return { ok: true };
+                },
+              },
             ],
           },
         ],

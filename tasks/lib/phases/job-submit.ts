@@ -4,7 +4,7 @@
 // upgraded through a savepoint; a job that fails to start is reported with Flink's root exception.
 
 import { flinkUrl } from '../deploy/endpoints.ts';
-import { SHARED_SAVEPOINTS_KEY, savepointDir, type StoppedJob } from '../deploy/savepoints.ts';
+import { recallStopped, SHARED_SAVEPOINTS_KEY, savepointDir, type StoppedJob } from '../deploy/savepoints.ts';
 import type { Phase } from '../engine/phase.ts';
 import type { Run } from '../engine/runner.ts';
 import type { CallOutcome, Plan, Step } from '../engine/types.ts';
@@ -69,9 +69,9 @@ export function parseJobSubmitArgs(args: Run['args'], inv: Inventory): Parsed {
 
 /** A savepoint stack-deploy took of this job when it restarted Flink (the newest one). */
 export function savepointFromStackUpdate(shared: Map<string, unknown>, jarName: string): string | undefined {
-  const stopped = shared.get(SHARED_SAVEPOINTS_KEY);
-  if (!Array.isArray(stopped)) return undefined;
-  const mine = (stopped as StoppedJob[]).filter((s) => parseJobName(s.name).name === jarName).sort((a, b) => b.stoppedAt - a.stoppedAt);
+  const inRun = shared.get(SHARED_SAVEPOINTS_KEY);
+  const stopped = Array.isArray(inRun) ? (inRun as StoppedJob[]) : recallStopped();
+  const mine = stopped.filter((s) => parseJobName(s.name).name === jarName).sort((a, b) => b.stoppedAt - a.stoppedAt);
   return mine[0]?.savepoint;
 }
 

@@ -2,7 +2,7 @@
 import { convergeStep } from '../deploy/converge.ts';
 import { flinkUrl, stackDir } from '../deploy/endpoints.ts';
 import { resolveImageRef } from '../deploy/image-ref.ts';
-import { SHARED_SAVEPOINTS_KEY, stopRunningJobs } from '../deploy/savepoints.ts';
+import { rememberStopped, SHARED_SAVEPOINTS_KEY, stopRunningJobs } from '../deploy/savepoints.ts';
 import { enabledServices, serviceImagesStep } from '../deploy/service-images-step.ts';
 import { LOCALHOST } from '../inventory/local-host.ts';
 import { registryLoginStep, stackDeployStep, stackDigest, stackFilesStep, stackSecretsStep } from '../deploy/stack-steps.ts';
@@ -59,6 +59,7 @@ export const phase: Phase = {
         }
         for (const s of stopped.stopped) run.message('info', `stopped job ${s.name} with savepoint ${s.savepoint}`);
         run.shared.set(SHARED_SAVEPOINTS_KEY, stopped.stopped);
+        rememberStopped(stopped.stopped);
       }
     }
     if (enabledServices(inv).length > 0) {
