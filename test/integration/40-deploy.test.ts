@@ -101,6 +101,7 @@ describe('deploy onto the virtual fridge (README demo)', () => {
     const registry = inv.cluster.registry;
     const current = `${registry.host}/${registry.repository}:latest`;
     const next = `${registry.host}/${registry.repository}:redeploy-test-${Date.now()}`;
+    execFileSync('docker', ['pull', '-q', current], { stdio: 'ignore' });
     execFileSync('docker', ['tag', current, next]);
     execFileSync('docker', ['push', next], { stdio: 'ignore' });
     const image = next.replace(registry.host, registry.pullHost);

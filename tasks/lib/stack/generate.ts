@@ -58,7 +58,7 @@ function flinkService(role: 'jobmanager' | 'taskmanager', inv: Inventory, opts: 
       placement,
       // The reservation keeps the scheduler from stacking JVMs on a Pi that cannot hold them.
       resources: { limits: { memory: formatMiB(limitMiB) }, reservations: { memory: formatMiB(limitMiB) } },
-      ...deployPolicies(),
+      ...deployPolicies('flink'),
     },
   };
   return service;

@@ -18,8 +18,15 @@ export function configRef(name: string, ext: string, content: string): ConfigRef
   return { key: `${name}_${hash}`, file: `${CONFIG_DIR}/${name}.${ext}`, content };
 }
 
-export function deployPolicies(): Pick<ComposeDeploy, 'restart_policy' | 'update_config' | 'rollback_config'> {
-  const update: UpdatePolicy = { parallelism: 1, delay: '10s', failure_action: 'rollback', monitor: '30s', order: 'stop-first' };
+/**
+ * Flink's services are replaced all at once: deploy stops the jobs with a savepoint before a stack update, so
+ * rolling one taskmanager at a time would only lengthen the downtime. Other services roll one by one.
+ */
+export function deployPolicies(kind: 'flink' | 'service' = 'service'): Pick<ComposeDeploy, 'restart_policy' | 'update_config' | 'rollback_config'> {
+  const update: UpdatePolicy =
+    kind === 'flink'
+      ? { parallelism: 0, delay: '0s', failure_action: 'rollback', monitor: '15s', order: 'stop-first' }
+      : { parallelism: 1, delay: '10s', failure_action: 'rollback', monitor: '30s', order: 'stop-first' };
   return {
     restart_policy: { condition: 'any', delay: '5s', window: '30s' },
     // stop-first: a 1 GiB Pi cannot hold the old and the new JVM at once.
