@@ -133,11 +133,12 @@ describe(`Flink image for ${platforms.join(', ')}`, () => {
   }, 600_000);
 
   it('--check says what would be built and pushed without building', async () => {
-    const before = await run('docker', ['images', '-q']);
+    const repoImages = async (): Promise<string> => (await run('docker', ['images', '-q', '--no-trunc', `${registry.host}/fridge-image-test/flink`])).stdout;
+    const before = await repoImages();
     const r = await buildImage({ ...opts, check: true });
     expect(r.status).toBe('changed');
     expect(r.actions.filter((a) => a.startsWith('build '))).toHaveLength(platforms.length);
     expect(r.actions.at(-1)).toMatch(/^push manifest list .*:latest \[/);
-    expect((await run('docker', ['images', '-q'])).stdout).toBe(before.stdout);
+    expect(await repoImages()).toBe(before);
   });
 });

@@ -1,0 +1,117 @@
+#!/bin/bash
+# Starts a Flink JobManager or TaskManager in the foreground (tini is PID 1 and forwards signals).
+#
+# The configuration was generated outside the image, in TypeScript, and baked in as conf/fridge-base.yaml.
+# At start this script writes conf/$FLINK_CONF_FILE from it, overridden by FLINK_PROPERTIES (YAML: flat
+# `key: value` lines or nested maps; values with spaces stay intact) and by JOB_MANAGER_RPC_ADDRESS.
+# Unlike the official image it never starts a JVM to parse the configuration.
+set -euo pipefail
+
+FLINK_HOME=${FLINK_HOME:-/opt/flink}
+conf_dir=${FLINK_CONF_DIR:-$FLINK_HOME/conf}
+conf_file=$conf_dir/${FLINK_CONF_FILE:-config.yaml}
+base_file=$conf_dir/fridge-base.yaml
+
+die() {
+  echo "fridge-entrypoint: $*" >&2
+  exit 64
+}
+
+# A YAML subset, enough for Flink's configuration: comments, `key: scalar`, nested maps by indentation.
+# Prints `key<TAB>scalar` with the scalar exactly as written (quotes included), so writing it back as
+# `key: scalar` means the same to Flink's YAML parser.
+flatten_yaml() {
+  awk -v src="$1" '
+    function trim(s) { sub(/^[ \t]+/, "", s); sub(/[ \t\r]+$/, "", s); return s }
+    /^[ \t]*(#.*)?[\r]?$/ { next }
+    /^---/ { next }
+    {
+      match($0, /^ */); indent = RLENGTH; line = substr($0, indent + 1)
+      if (line ~ /^- /) { printf "%s line %d: YAML lists are not supported, write the list inline: key: [a, b]\n", src, NR > "/dev/stderr"; failed = 1; exit 1 }
+      pos = index(line, ": ")
+      if (pos > 0) { key = trim(substr(line, 1, pos - 1)); value = trim(substr(line, pos + 2)) }
+      else if (trim(line) ~ /:$/) { key = trim(line); key = substr(key, 1, length(key) - 1); value = "" }
+      else { printf "%s line %d: expected `key: value`, got: %s\n", src, NR, line > "/dev/stderr"; failed = 1; exit 1 }
+      if (key ~ /^".*"$/ || key ~ /^\047.*\047$/) key = substr(key, 2, length(key) - 2)
+      while (depth > 0 && ind[depth] >= indent) depth--
+      full = depth > 0 ? path[depth] "." key : key
+      if (value == "") { depth++; ind[depth] = indent; path[depth] = full; next }
+      if (value ~ /^[|>][-+0-9]*$/) { printf "%s line %d: block scalars (| or >) are not supported, write %s on one line\n", src, NR, full > "/dev/stderr"; failed = 1; exit 1 }
+      if (value !~ /^["\047]/) sub(/[ \t]+#.*$/, "", value)
+      print full "\t" value
+    }
+    END { exit failed }
+  '
+}
+
+# Later lines win; the order of first appearance is kept so the file reads like the generated one.
+merge_flat() {
+  awk -F '\t' '
+    !($1 in v) { order[++n] = $1 }
+    { v[$1] = substr($0, length($1) + 2) }
+    END { for (i = 1; i <= n; i++) print order[i] ": " v[order[i]] }
+  '
+}
+
+write_config() {
+  local overrides=()
+  if [[ -n "${JOB_MANAGER_RPC_ADDRESS:-}" ]]; then
+    [[ "$JOB_MANAGER_RPC_ADDRESS" =~ ^[A-Za-z0-9._:-]+$ ]] || die "JOB_MANAGER_RPC_ADDRESS is not a host name: $JOB_MANAGER_RPC_ADDRESS"
+    overrides+=("jobmanager.rpc.address	$JOB_MANAGER_RPC_ADDRESS" "rest.address	$JOB_MANAGER_RPC_ADDRESS")
+  fi
+  if [[ -n "${TASK_MANAGER_HOST:-}" ]]; then
+    [[ "$TASK_MANAGER_HOST" =~ ^[A-Za-z0-9._:-]+$ ]] || die "TASK_MANAGER_HOST is not a host name: $TASK_MANAGER_HOST"
+    overrides+=("taskmanager.host	$TASK_MANAGER_HOST")
+  fi
+  local base='' props tmp
+  if [[ -f "$base_file" ]]; then
+    base=$(flatten_yaml fridge-base.yaml < "$base_file") || die "conf/fridge-base.yaml is not usable"
+  fi
+  props=$(printf '%s\n' "${FLINK_PROPERTIES:-}" | flatten_yaml FLINK_PROPERTIES) || die "FLINK_PROPERTIES is not usable (see above)"
+  tmp=$(mktemp "$conf_dir/.config.XXXXXX")
+  {
+    echo "# Written by the entrypoint at $(date -u +%FT%TZ) from fridge-base.yaml, FLINK_PROPERTIES and the environment."
+    printf '%s\n' "$base" "$props" "${overrides[@]}" | sed '/^$/d' | merge_flat
+  } > "$tmp"
+  mv "$tmp" "$conf_file"
+}
+
+# Debian names the multiarch directory arm-linux-gnueabihf where uname -m says armv7l: look it up by glob.
+use_jemalloc() {
+  if [[ "${DISABLE_JEMALLOC:-false}" == "true" ]]; then return 0; fi
+  local lib
+  for lib in /usr/lib/*-linux-gnu*/libjemalloc.so.2; do
+    if [[ -e "$lib" ]]; then
+      export LD_PRELOAD="$lib${LD_PRELOAD:+:$LD_PRELOAD}"
+      return 0
+    fi
+  done
+}
+
+usage() {
+  cat <<USAGE
+usage: jobmanager | taskmanager [-D key=value ...] | help | <command ...>
+  env JOB_MANAGER_RPC_ADDRESS  the JobManager's host name (default from the baked configuration)
+  env FLINK_PROPERTIES         YAML overriding the baked configuration
+  env TASK_MANAGER_HOST        address a TaskManager advertises (default: Flink decides)
+USAGE
+}
+
+role=${1:-help}
+case "$role" in
+  jobmanager | taskmanager)
+    shift
+    write_config
+    use_jemalloc
+    echo "$role" > "${FRIDGE_ROLE_FILE:-/tmp/fridge-flink-role}"
+    exec "$FLINK_HOME/bin/$role.sh" start-foreground "$@"
+    ;;
+  help | --help | -h)
+    usage
+    ;;
+  *)
+    # `flink run ...` and friends read the same configuration; a read-only conf/ keeps the baked one.
+    if [[ -w "$conf_dir" ]]; then (write_config) || exit; fi
+    exec "$@"
+    ;;
+esac
