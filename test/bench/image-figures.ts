@@ -32,9 +32,11 @@ try {
     console.log(`${'cold build (no cache), all platforms'.padEnd(44)} ${cold.seconds.toFixed(1)} s`);
     for (const p of cold.platforms) console.log(`${`  ${p.platform} docker build`.padEnd(44)} ${p.buildSeconds.toFixed(1)} s, smoke /overview after ${p.smoke?.overviewSeconds ?? '?'} s`);
   }
-  must(await buildImage(opts)); // brings the bench repository up to date (first push there, new commit ...)
+  const up = must(await buildImage(opts)); // brings the bench repository up to date (first push there, new commit ...)
+  console.log(`${'bring up to date'.padEnd(44)} ${up.seconds.toFixed(1)} s (${up.status})`);
+  for (const a of up.actions) console.log(`  ${a}`);
   const warm = must(await buildImage(opts));
-  console.log(`${'build with nothing changed'.padEnd(44)} ${warm.seconds.toFixed(1)} s (${warm.status}, ${warm.actions.length} actions)`);
+  console.log(`${'build with nothing changed'.padEnd(44)} ${warm.seconds.toFixed(1)} s (${warm.status}${warm.actions.length ? `: ${warm.actions.join('; ')}` : ''})`);
   for (const p of warm.platforms) {
     const c = mb(p.compressedBytes);
     const d = mb(p.uncompressedBytes);
