@@ -186,7 +186,9 @@ export function renderFlatYaml(props: Record<string, FlinkValue>): string {
 export function profileFromInventory(inv: Inventory): FlinkProfile {
   const f = inv.cluster.flink;
   const tmHosts = inv.hosts.filter((h) => !f.taskmanagerExclude.includes(h.name));
-  const perHost = Math.max(1, Math.ceil(f.taskmanagerReplicas / Math.max(1, tmHosts.length)));
+  // Sized for the most taskmanagers a Pi may hold (fridge_flink_taskmanager_max_per_host), so `scale` can go up to
+  // that without a new memory profile; without the setting, for the replicas spread evenly.
+  const perHost = f.taskmanagerMaxPerHost ?? Math.max(1, Math.ceil(f.taskmanagerReplicas / Math.max(1, tmHosts.length)));
   const share = (name: string, model: string, memoryMiB: number): HostShare => ({
     name,
     model,

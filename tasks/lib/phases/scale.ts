@@ -52,8 +52,8 @@ export const phase: Phase = {
       return;
     }
     if (service === 'taskmanager') {
-      const scaled: Inventory = { ...inv, cluster: { ...inv.cluster, flink: { ...inv.cluster.flink, taskmanagerReplicas: replicas } } };
-      const planned = planStack(scaled, 'capacity-check');
+      // Scaling keeps each taskmanager's memory profile: capacity is what the deployed sizes allow.
+      const planned = planStack(inv, 'capacity-check');
       if (!planned.ok) {
         run.fail(lead.name, 'placement', planned.msg);
         return;
