@@ -52,3 +52,10 @@ export function recallStopped(file = STOPPED_JOBS_FILE): StoppedJob[] {
     return [];
   }
 }
+
+/** Once a job runs again (resumed or found running), its remembered savepoints have served. */
+export function forgetStopped(jobBaseName: string, nameOf: (jobName: string) => string, file = STOPPED_JOBS_FILE): void {
+  const all = recallStopped(file);
+  const kept = all.filter((s) => nameOf(s.name) !== jobBaseName);
+  if (kept.length !== all.length) fs.writeFileSync(file, `${JSON.stringify(kept, null, 2)}\n`);
+}

@@ -4,7 +4,7 @@
 // upgraded through a savepoint; a job that fails to start is reported with Flink's root exception.
 
 import { flinkUrl } from '../deploy/endpoints.ts';
-import { recallStopped, SHARED_SAVEPOINTS_KEY, savepointDir, type StoppedJob } from '../deploy/savepoints.ts';
+import { forgetStopped, recallStopped, SHARED_SAVEPOINTS_KEY, savepointDir, type StoppedJob } from '../deploy/savepoints.ts';
 import type { Phase } from '../engine/phase.ts';
 import type { Run } from '../engine/runner.ts';
 import type { CallOutcome, Plan, Step } from '../engine/types.ts';
@@ -68,9 +68,9 @@ export function parseJobSubmitArgs(args: Run['args'], inv: Inventory): Parsed {
 }
 
 /** A savepoint stack-deploy took of this job when it restarted Flink (the newest one). */
-export function savepointFromStackUpdate(shared: Map<string, unknown>, jarName: string): string | undefined {
+export function savepointFromStackUpdate(shared: Map<string, unknown>, jarName: string, remembered: () => StoppedJob[] = () => []): string | undefined {
   const inRun = shared.get(SHARED_SAVEPOINTS_KEY);
-  const stopped = Array.isArray(inRun) ? (inRun as StoppedJob[]) : recallStopped();
+  const stopped = Array.isArray(inRun) ? (inRun as StoppedJob[]) : remembered();
   const mine = stopped.filter((s) => parseJobName(s.name).name === jarName).sort((a, b) => b.stoppedAt - a.stoppedAt);
   return mine[0]?.savepoint;
 }
@@ -100,6 +100,7 @@ function outcomeToCall(run: Run, o: SubmitOutcome): CallOutcome {
   }
   run.outputs['job id'] = o.jobId;
   run.outputs['job'] = `${o.jobName} (${o.state})`;
+  if (!run.check) forgetStopped(parseJobName(o.jobName).name, (n) => parseJobName(n).name);
   if (o.webUi) run.outputs['web UI'] = o.webUi;
   if (o.savepoint) run.outputs['savepoint of the previous version'] = o.savepoint;
   return { ok: true, output: o.msg };
@@ -186,7 +187,7 @@ export const phase: Phase = {
     }
     const req: JobSubmitOptions = { ...parsed.value, jar };
     if (!req.fromSavepoint) {
-      const sp = savepointFromStackUpdate(run.shared, jar.replace(/^.*\//, '').replace(/\.jar$/i, ''));
+      const sp = savepointFromStackUpdate(run.shared, jar.replace(/^.*\//, '').replace(/\.jar$/i, ''), recallStopped);
       if (sp) {
         req.fromSavepoint = sp;
         run.message('info', `resuming from the savepoint taken when the stack was updated: ${sp}`);
