@@ -1,5 +1,6 @@
 // The one entry every tasks/<name>.mjs calls: options → inventory → phases → reporters → exit code.
 import fs from 'node:fs';
+import path from 'node:path';
 import { exitCodeFor } from '../engine/recap.ts';
 import { Run, type Session } from '../engine/runner.ts';
 import { EXIT, type RunSummary } from '../engine/types.ts';
@@ -112,8 +113,7 @@ export async function main(taskName: string, argv: string[]): Promise<number> {
     shared: new Map(),
   };
   const summaries: RunSummary[] = [];
-  let code: number = EXIT.ok;
-  try {
+  const runPhases = async (): Promise<number> => {
     for (const phase of phases) {
       const run = new Run(phase.name, session);
       reporter.emit({ kind: 'phase-start', phase: phase.name, check: common.check, hosts: session.hosts.map((h) => h.name) });
@@ -121,12 +121,17 @@ export async function main(taskName: string, argv: string[]): Promise<number> {
       const summary = run.summary();
       summaries.push(summary);
       reporter.emit({ kind: 'phase-end', summary });
-      code = exitCodeFor(summary.recap);
-      if (code !== EXIT.ok) {
+      const phaseCode = exitCodeFor(summary.recap);
+      if (phaseCode !== EXIT.ok) {
         if (phases.length > 1) reporter.emit({ kind: 'message', level: 'error', text: `phase ${phase.name} did not succeed: later phases were not run` });
-        break;
+        return phaseCode;
       }
     }
+    return EXIT.ok;
+  };
+  let code: number = EXIT.ok;
+  try {
+    code = task.githubDeployment && !common.check && process.env.GITHUB_ACTIONS === 'true' ? await asGithubDeployment(inventoryFile, runPhases, summaries, reporter) : await runPhases();
   } catch (err) {
     // A bug, not a host's failure: say so plainly; the stack only on request.
     const msg = err instanceof Error ? err.message : String(err);
@@ -138,4 +143,22 @@ export async function main(taskName: string, argv: string[]): Promise<number> {
   }
   await reporter.finish(summaries);
   return code;
+}
+
+/** In a GitHub job, the deploy is recorded as a Deployment of the environment "fridge" with the dashboard's address. */
+async function asGithubDeployment(inventoryFile: string, work: () => Promise<number>, summaries: RunSummary[], reporter: Reporter): Promise<number> {
+  const { trackDeployment } = await import('../github/deployment.ts');
+  return trackDeployment(
+    `deploy ${path.basename(inventoryFile)}`,
+    work,
+    (code) => {
+      const url = summaries.map((s) => s.outputs['Flink dashboard']).find((u) => u !== undefined);
+      return {
+        outcome: code === EXIT.ok ? 'success' : 'failure',
+        description: code === EXIT.ok ? 'Flink is running' : `deploy failed (exit ${code})`,
+        ...(url ? { environmentUrl: url } : {}),
+      };
+    },
+    (msg) => reporter.emit({ kind: 'message', level: 'warning', text: msg }),
+  );
 }

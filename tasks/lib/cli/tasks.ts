@@ -4,6 +4,8 @@ import type { Phase } from '../engine/phase.ts';
 export interface TaskDef {
   description: string;
   phaseNames: string[];
+  /** Recorded as a GitHub Deployment when run in a GitHub job. */
+  githubDeployment?: boolean;
   /** Runs before the inventory is loaded; may return the inventory to use (deploy brings up the virtual fridge). */
   prepare?: (inventory: string | undefined, log: (line: string) => void) => Promise<{ inventory: string | undefined } | { error: string }>;
 }
@@ -55,6 +57,7 @@ export const TASKS: Record<string, TaskDef> = {
     description: 'Runs every phase in order: pi-setup → swarm → image-build → stack-deploy → job-submit. With no inventory it brings up the virtual fridge first.',
     phaseNames: ['pi-setup', 'swarm', 'image-build', 'stack-deploy', 'job-submit'],
     prepare: virtualFridgeUnlessInventory,
+    githubDeployment: true,
   },
   ping: single('ping', 'Connects to every host and checks a shell answers (like ansible -m ping).'),
   'pi-setup': single('pi-setup', 'Prepares each Pi: hostname, static IP, SSH key (then password login off), Docker engine, cgroup flags.'),
