@@ -3,9 +3,9 @@
 // open REST port, but sees less than the REST API: a job that fails after starting is reported by state only.
 
 import { shq, type Transport } from '../transport/types.ts';
-import { decideSubmit, jarIdentity, programArgs, type JarIdentity, type JobRef, type SubmitDecision } from './jobs.ts';
+import { jarIdentity, programArgs, type JarIdentity, type JobRef, type SubmitDecision } from './jobs.ts';
 import { JOB_STATES, rootCauseLine } from './rest.ts';
-import type { SubmitOutcome, SubmitRequest } from './submit-rest.ts';
+import { planSubmit, type SubmitOutcome, type SubmitRequest } from './submit-rest.ts';
 import { waitFor, type Probe } from './wait.ts';
 
 export interface CliSubmitRequest extends SubmitRequest {
@@ -94,11 +94,9 @@ export async function gatherCli(t: Transport, req: CliSubmitRequest): Promise<Fo
   return { ok: true, value: { container: cid.value, jar, jobs: jobs.value } };
 }
 
+/** The same decision as over REST: only how the facts were read differs. */
 export function planCli(facts: CliFacts, req: SubmitRequest): SubmitDecision {
-  const opts: { savepointDir?: string; fromSavepoint?: string } = {};
-  if (req.savepointDir) opts.savepointDir = req.savepointDir;
-  if (req.fromSavepoint) opts.fromSavepoint = req.fromSavepoint;
-  return decideSubmit(facts.jobs, facts.jar, opts);
+  return planSubmit(facts, req);
 }
 
 export async function applyCli(t: Transport, req: CliSubmitRequest, facts: CliFacts, decision: SubmitDecision): Promise<SubmitOutcome> {
