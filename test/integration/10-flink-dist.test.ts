@@ -30,7 +30,7 @@ describe(`Flink ${version} distribution assembled from PyPI`, () => {
       extra: { 'jobmanager.memory.process.size': '768m', 'taskmanager.memory.process.size': '1024m', 'taskmanager.numberOfTaskSlots': '2' },
     });
     const local = flink;
-    const o = await waitForOverview(`http://127.0.0.1:${local.restPort}`, (x) => x.taskmanagers >= 1, 150_000).catch((e: unknown) => {
+    const o = await waitForOverview(`http://127.0.0.1:${local.restPort}`, (x) => x.taskmanagers >= 1 && x['slots-total'] >= 2, 150_000).catch((e: unknown) => {
       throw new Error(`${String(e)}\n--- output ---\n${local.output().slice(-4000)}`);
     });
     expect(o['flink-version']).toBe(version);
