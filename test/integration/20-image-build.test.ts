@@ -115,7 +115,7 @@ describe(`Flink image for ${platforms.join(', ')}`, () => {
       await run('docker', ['run', '-d', '--name', names[1] ?? '', ...common, ref, 'taskmanager']);
       const { stdout } = await run('docker', ['port', names[0] ?? '', '8081/tcp']);
       const port = stdout.trim().split('\n')[0]?.split(':').pop();
-      const o = await waitForOverview(`http://127.0.0.1:${port}`, (x) => x.taskmanagers >= 1, 180_000);
+      const o = await waitForOverview(`http://127.0.0.1:${port}`, (x) => x.taskmanagers >= 1 && x['slots-total'] >= 2, 180_000);
       expect(o).toMatchObject({ taskmanagers: 1, 'slots-total': 2, 'flink-version': VERSION });
       const tms = (await (await fetch(`http://127.0.0.1:${port}/taskmanagers`)).json()) as { taskmanagers: Array<{ memoryConfiguration: { totalProcessMemory: number } }> };
       expect(tms.taskmanagers[0]?.memoryConfiguration.totalProcessMemory).toBe(cfg.config.taskmanager.processMiB * 1024 * 1024);
