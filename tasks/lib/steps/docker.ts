@@ -17,7 +17,9 @@ export const ENGINE_PACKAGES = ['docker.io', 'docker-ce', 'moby-engine'];
 export function installCommand(how: Inventory['cluster']['dockerInstall']): string {
   if (how === 'get.docker.com') return 'curl -fsSL https://get.docker.com | sh';
   // Fresh images have no package lists; --no-install-recommends keeps git and friends off a small SD card.
-  return 'export DEBIAN_FRONTEND=noninteractive\napt-get update -qq\napt-get install -y -qq --no-install-recommends docker.io ca-certificates';
+  // A stalled mirror or cache connection is dropped after 30 s and retried, instead of hanging the run.
+  const apt = 'apt-get -o Acquire::http::Timeout=30 -o Acquire::Retries=5';
+  return `export DEBIAN_FRONTEND=noninteractive\n${apt} update -qq\n${apt} install -y -qq --no-install-recommends docker.io ca-certificates`;
 }
 
 export const engineStep: Step<DockerFacts> = {
