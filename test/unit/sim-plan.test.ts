@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseInventory } from '../../tasks/lib/inventory/load.ts';
 import { stringify } from 'yaml';
-import { nodeRunArgs } from '../../tasks/lib/sim/nodes.ts';
+import { nodeFilesDir, nodeRunArgs } from '../../tasks/lib/sim/nodes.ts';
 import { flinkPlacement, simInventory } from '../../tasks/lib/sim/inventory.ts';
 import { planNodes, type NodeStatus } from '../../tasks/lib/sim/sim.ts';
 
@@ -14,6 +14,7 @@ const node = (i: number, over: Partial<NodeStatus> = {}): NodeStatus => ({
   state: 'running',
   memoryBytes: GiB,
   image: 'fridge-sim/node:bookworm',
+  filesDir: nodeFilesDir(`pi${i}`),
   ...over,
 });
 
@@ -24,6 +25,7 @@ describe('planNodes', () => {
     ['all running: keep (warm up)', [node(1), node(2), node(3)], { create: [], start: [], remove: [] }],
     ['stopped node: start it', [node(1), node(2, { state: 'exited' }), node(3)], { create: [], start: ['fridge-sim-pi2'], remove: [] }],
     ['more than wanted: remove extras', [node(1), node(2), node(3), node(4), node(5)], { create: [], start: [], remove: ['fridge-sim-pi4', 'fridge-sim-pi5'] }],
+    ['made by another checkout: recreate', [node(1), node(2, { state: 'exited', filesDir: '/elsewhere/.fridge/sim/nodes/pi2' }), node(3)], { create: [2], start: [], remove: ['fridge-sim-pi2'] }],
     ['other model: recreate', [node(1, { memoryBytes: 2 * GiB }), node(2), node(3)], { create: [1], start: [], remove: ['fridge-sim-pi1'] }],
   ] as const)('%s', (_, existing, expected) => {
     expect(planNodes([...existing], want)).toEqual(expected);

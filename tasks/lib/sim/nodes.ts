@@ -18,6 +18,8 @@ export interface NodeStatus {
   state: string;
   memoryBytes: number;
   image: string;
+  /** Where its /etc/hostname comes from: tells a node of this checkout from one another checkout made. */
+  filesDir: string;
 }
 
 export async function ensureNetwork(): Promise<boolean> {
@@ -48,15 +50,16 @@ export async function ensureStateVolume(): Promise<boolean> {
 export async function listNodes(): Promise<NodeStatus[]> {
   const ids = (await docker(['ps', '-aq', '--filter', `label=${NODE_LABEL}`])).stdout.split('\n').filter(Boolean);
   if (!ids.length) return [];
-  const fmt = `{{index .Config.Labels "${NODE_LABEL}"}}|{{.Name}}|{{.State.Status}}|{{.HostConfig.Memory}}|{{.Config.Image}}|{{range .NetworkSettings.Networks}}{{if .IPAMConfig}}{{.IPAMConfig.IPv4Address}}{{else}}{{.IPAddress}}{{end}}{{end}}`;
+  const fmt = `{{index .Config.Labels "${NODE_LABEL}"}}|{{.Name}}|{{.State.Status}}|{{.HostConfig.Memory}}|{{.Config.Image}}|{{range .NetworkSettings.Networks}}{{if .IPAMConfig}}{{.IPAMConfig.IPv4Address}}{{else}}{{.IPAddress}}{{end}}{{end}}|{{range .Mounts}}{{if eq .Destination "/etc/hostname"}}{{.Source}}{{end}}{{end}}`;
   // A container removed between ps and inspect makes inspect fail for it only; the others are still printed.
   const r = await docker(['inspect', '--format', fmt, ...ids]);
   const nodes = r.stdout
     .split('\n')
     .filter(Boolean)
     .map((line) => {
-      const [name = '', container = '', state = '', mem = '0', image = '', address = ''] = line.split('|');
-      return { name, container: container.replace(/^\//, ''), state, memoryBytes: Number(mem), image, address };
+      const [name = '', container = '', state = '', mem = '0', image = '', address = '', hostnameFile = ''] = line.split('|');
+      const filesDir = hostnameFile ? path.dirname(hostnameFile) : '';
+      return { name, container: container.replace(/^\//, ''), state, memoryBytes: Number(mem), image, address, filesDir };
     });
   return nodes.sort((a, b) => Number(a.name.slice(2)) - Number(b.name.slice(2)));
 }

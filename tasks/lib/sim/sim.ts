@@ -12,6 +12,7 @@ import { withSimLock } from './lock.ts';
 import {
   containerName,
   createNode,
+  nodeFilesDir,
   ensureNetwork,
   ensureStateVolume,
   listNodes,
@@ -86,7 +87,14 @@ export function planNodes(
   for (let i = 1; i <= want.nodes; i++) {
     const n = existing.find((e) => e.name === nodeName(i));
     if (!n) create.push(i);
-    else if (want.fresh || n.memoryBytes !== want.memoryBytes || n.address !== nodeAddress(i) || n.state === 'dead') {
+    else if (
+      want.fresh ||
+      n.memoryBytes !== want.memoryBytes ||
+      n.address !== nodeAddress(i) ||
+      n.state === 'dead' ||
+      // Made by another checkout (a CI clone, say): its keys and files are not ours, and may be gone.
+      n.filesDir !== nodeFilesDir(n.name)
+    ) {
       remove.push(n.container);
       create.push(i);
     } else if (n.state !== 'running') start.push(n.container);
@@ -110,7 +118,11 @@ export function simUp(options: Partial<SimOptions> = {}): Promise<SimUpResult | 
     const services: ServiceStatus[] = [];
     for (const s of serviceSpecs()) services.push(await ensureService(s));
 
-    const plan = planNodes(await listNodes(), { nodes: opts.nodes, memoryBytes: MODEL_MEMORY_MIB[opts.model] * 1024 * 1024, fresh: opts.fresh });
+    const existing = await listNodes();
+    for (const n of existing.filter((e) => e.filesDir !== nodeFilesDir(e.name))) {
+      log(`${n.container} was made by the virtual fridge of another checkout (${path.dirname(path.dirname(path.dirname(path.dirname(n.filesDir))))}): recreating it for this one`);
+    }
+    const plan = planNodes(existing, { nodes: opts.nodes, memoryBytes: MODEL_MEMORY_MIB[opts.model] * 1024 * 1024, fresh: opts.fresh });
     if (plan.remove.length) log(`removing ${plan.remove.join(', ')}`);
     await removeNodes(plan.remove);
     if (plan.create.length) log(`starting ${plan.create.map(nodeName).join(', ')} (fresh Raspberry Pi OS-like nodes)`);
