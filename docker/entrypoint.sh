@@ -59,9 +59,16 @@ write_config() {
     [[ "$JOB_MANAGER_RPC_ADDRESS" =~ ^[A-Za-z0-9._:-]+$ ]] || die "JOB_MANAGER_RPC_ADDRESS is not a host name: $JOB_MANAGER_RPC_ADDRESS"
     overrides+=("jobmanager.rpc.address	$JOB_MANAGER_RPC_ADDRESS" "rest.address	$JOB_MANAGER_RPC_ADDRESS")
   fi
-  if [[ -n "${TASK_MANAGER_HOST:-}" ]]; then
-    [[ "$TASK_MANAGER_HOST" =~ ^[A-Za-z0-9._:-]+$ ]] || die "TASK_MANAGER_HOST is not a host name: $TASK_MANAGER_HOST"
-    overrides+=("taskmanager.host	$TASK_MANAGER_HOST")
+  local tm_host=${TASK_MANAGER_HOST:-}
+  if [[ "$tm_host" == "container-ip" ]]; then
+    # Without it a TaskManager spends up to pekko.lookup.timeout (10 s) probing for the JobManager to learn its
+    # own address, which in a swarm is most of its start: the JobManager is not in DNS until it is healthy.
+    tm_host=$(hostname -i 2>/dev/null | awk '{ print $1 }')
+    [[ -n "$tm_host" ]] || die "TASK_MANAGER_HOST=container-ip: hostname -i gave no address"
+  fi
+  if [[ -n "$tm_host" ]]; then
+    [[ "$tm_host" =~ ^[A-Za-z0-9._:-]+$ ]] || die "TASK_MANAGER_HOST is not a host name: $tm_host"
+    overrides+=("taskmanager.host	$tm_host")
   fi
   local base='' props tmp
   if [[ -f "$base_file" ]]; then
@@ -93,7 +100,8 @@ usage() {
 usage: jobmanager | taskmanager [-D key=value ...] | help | <command ...>
   env JOB_MANAGER_RPC_ADDRESS  the JobManager's host name (default from the baked configuration)
   env FLINK_PROPERTIES         YAML overriding the baked configuration
-  env TASK_MANAGER_HOST        address a TaskManager advertises (default: Flink decides)
+  env TASK_MANAGER_HOST        address a TaskManager advertises (default: Flink decides;
+                               container-ip: the container's own, from hostname -i)
 USAGE
 }
 

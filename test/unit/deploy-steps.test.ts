@@ -14,9 +14,10 @@ const stack: GeneratedStack = {
   files: { 'prometheus.yml': 'scrape_configs: []\n' },
   services: ['jobmanager', 'taskmanager'],
   expected: { taskmanagers: 2, slots: 2 },
+  capacity: { taskmanagers: 6, detail: 'pi2: 2, pi3: 2, pi5: 2' },
   secrets: [{ name: 'flink_grafana_admin', env: 'FRIDGE_TEST_GRAFANA' }],
   problems: [],
-} as unknown as GeneratedStack;
+};
 
 describe('stack files', () => {
   const inv = inventory();
@@ -42,17 +43,31 @@ describe('docker stack deploy', () => {
   const step = stackDeployStep(inv, stack);
   const digest = stackDigest(stack);
   it('deploys with registry auth when nothing is deployed, then records the digest', () => {
-    const plan = step.plan({ deployedDigest: undefined, services: [] }, ctxFor('pi1', { inv }));
+    const plan = step.plan({ deployedDigest: undefined, services: [], taskmanagers: undefined }, ctxFor('pi1', { inv }));
     expect(commands(plan)).toEqual(["cd /opt/fridge/stacks/flink && docker stack deploy --with-registry-auth --prune -c docker-stack.yaml flink", 'put /opt/fridge/stacks/flink/.deployed.sha256', 'call note the deploy time']);
     expect(plan.kind === 'change' && plan.changes[0]?.summary).toContain('not deployed');
   });
   it('changes nothing when the deployed digest matches and every service exists', () => {
-    expect(step.plan({ deployedDigest: digest, services: ['flink_jobmanager', 'flink_taskmanager'] }, ctxFor('pi1', { inv })).kind).toBe('ok');
+    expect(step.plan({ deployedDigest: digest, services: ['flink_jobmanager', 'flink_taskmanager'], taskmanagers: undefined }, ctxFor('pi1', { inv })).kind).toBe('ok');
   });
   it('redeploys when the stack changed or a service was removed by hand', () => {
-    expect(step.plan({ deployedDigest: 'other', services: ['flink_jobmanager', 'flink_taskmanager'] }, ctxFor('pi1', { inv })).kind).toBe('change');
-    const p = step.plan({ deployedDigest: digest, services: ['flink_jobmanager'] }, ctxFor('pi1', { inv }));
+    expect(step.plan({ deployedDigest: 'other', services: ['flink_jobmanager', 'flink_taskmanager'], taskmanagers: undefined }, ctxFor('pi1', { inv })).kind).toBe('change');
+    const p = step.plan({ deployedDigest: digest, services: ['flink_jobmanager'], taskmanagers: undefined }, ctxFor('pi1', { inv }));
     expect(p.kind === 'change' && p.changes[0]?.summary).toContain('missing taskmanager');
+  });
+  it('a redeploy keeps a scaled taskmanager count (docker/cli#2235) until the inventory changes its own', () => {
+    const wanted = inv.cluster.flink.taskmanagerReplicas;
+    const scaled = { deployedDigest: 'other', services: ['flink_jobmanager', 'flink_taskmanager'], taskmanagers: { replicas: wanted + 1, inventoryReplicas: wanted } };
+    const keep = step.plan(scaled, ctxFor('pi1', { inv }));
+    expect(commands(keep)[0]).toBe('cd /opt/fridge/stacks/flink && docker stack deploy --with-registry-auth --prune -c docker-stack.yaml -c - flink');
+    const run = keep.kind === 'change' ? keep.changes[0]?.actions[0] : undefined;
+    expect(run?.kind === 'run' && run.stdin).toContain(`replicas: ${wanted + 1}`);
+    expect(keep.kind === 'change' && keep.changes[0]?.summary).toContain(`keeping the ${wanted + 1} replicas set by scale`);
+    const changed = step.plan({ ...scaled, taskmanagers: { replicas: wanted + 1, inventoryReplicas: wanted - 1 } }, ctxFor('pi1', { inv }));
+    expect(commands(changed)[0]).toContain('-c docker-stack.yaml flink');
+    expect(changed.kind === 'change' && changed.changes[0]?.summary).toContain("the inventory's count changed");
+    const noop = step.plan({ ...scaled, deployedDigest: digest }, ctxFor('pi1', { inv }));
+    expect(noop).toEqual({ kind: 'ok', msg: `stack flink is up to date (taskmanager scaled to ${wanted + 1})` });
   });
   it('the digest covers config files, not just the stack file', () => {
     expect(stackDigest({ ...stack, files: { 'prometheus.yml': 'changed' } })).not.toBe(digest);

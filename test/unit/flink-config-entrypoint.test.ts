@@ -1,6 +1,6 @@
 // docker/entrypoint.sh composes the Flink configuration without a JVM: the baked base, FLINK_PROPERTIES
 // (flat or nested YAML) and JOB_MANAGER_RPC_ADDRESS, later ones winning, values with spaces intact.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -82,6 +82,14 @@ describe('docker/entrypoint.sh', () => {
     await expect(start(home, ['jobmanager'], { FLINK_PROPERTIES: 'pipeline.jars:\n  - a.jar\n' })).rejects.toThrow(/FLINK_PROPERTIES line 2: YAML lists are not supported/);
     await expect(start(home, ['jobmanager'], { FLINK_PROPERTIES: 'env.java.opts.all: |\n  -Da=b\n' })).rejects.toThrow(/FLINK_PROPERTIES line 1: block scalars \(\| or >\) are not supported, write env.java.opts.all on one line/);
     await expect(start(home, ['jobmanager'], { JOB_MANAGER_RPC_ADDRESS: 'jm; rm -rf /' })).rejects.toThrow(/JOB_MANAGER_RPC_ADDRESS is not a host name/);
+  });
+
+  it('advertises a TaskManager under the address given, or the container\'s own with container-ip', async () => {
+    const home = await fakeFlinkHome(BASE);
+    expect((await start(home, ['taskmanager'], { TASK_MANAGER_HOST: 'tm-1.local' })).config['taskmanager.host']).toBe('tm-1.local');
+    const own = execFileSync('hostname', ['-i'], { encoding: 'utf8' }).trim().split(/\s+/)[0];
+    expect((await start(home, ['taskmanager'], { TASK_MANAGER_HOST: 'container-ip' })).config['taskmanager.host']).toBe(own);
+    expect((await start(home, ['taskmanager'], {})).config['taskmanager.host']).toBeUndefined();
   });
 
   it('runs any other command as given', async () => {

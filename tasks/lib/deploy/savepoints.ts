@@ -28,7 +28,7 @@ export async function stopRunningJobs(inv: Inventory): Promise<StopOutcome> {
   if (!jobs.ok) return { ok: true, stopped: [] };
   const stopped: StoppedJob[] = [];
   for (const job of jobs.value.filter((j) => j.state === 'RUNNING')) {
-    const sp = await rest.stopWithSavepoint(job.jid, savepointDir(inv), { timeoutMs: 180_000, intervalMs: 1_000 });
+    const sp = await rest.stopWithSavepoint(job.jid, savepointDir(inv), { timeoutMs: 180_000, intervalMs: 500 });
     if (!sp.ok) return { ok: false, msg: `stop-with-savepoint of job ${job.name} (${job.jid}) failed: ${sp.message}; the stack was not updated` };
     stopped.push({ name: job.name, jobId: job.jid, savepoint: sp.value, stoppedAt: Date.now() });
   }

@@ -6,6 +6,7 @@ import type { Inventory } from '../inventory/types.ts';
 import { registerSecret } from '../secrets.ts';
 import type { GeneratedStack } from '../stack/types.ts';
 import { STACK_FILE } from '../stack/types.ts';
+import { INVENTORY_REPLICAS_LABEL, keepScaledReplicas, parseLiveTaskmanagers, replicasOverride, type LiveTaskmanagers } from '../stack/replicas.ts';
 import { shq } from '../transport/types.ts';
 import { SHARED_DEPLOYED_AT } from './converge.ts';
 import { stackDir } from './endpoints.ts';
@@ -98,6 +99,7 @@ export function registryLoginStep(inv: Inventory): Step<{ loggedIn: boolean }> {
 export interface DeployedFacts {
   deployedDigest: string | undefined;
   services: string[];
+  taskmanagers: LiveTaskmanagers | undefined;
 }
 
 export function stackDeployStep(inv: Inventory, stack: GeneratedStack): Step<DeployedFacts> {
@@ -107,21 +109,43 @@ export function stackDeployStep(inv: Inventory, stack: GeneratedStack): Step<Dep
   return {
     name: 'docker stack deploy',
     async gather({ transport }) {
-      const r = await transport.exec(`cat ${shq(`${dir}/${DEPLOYED_MARK}`)} 2>/dev/null; echo; echo ---; docker stack services ${shq(name)} --format '{{.Name}}' 2>/dev/null`, { sudo: true });
-      const [mark = '', list = ''] = r.stdout.split('---\n');
-      return { deployedDigest: mark.trim() || undefined, services: list.split('\n').map((s) => s.trim()).filter(Boolean) };
+      const tm = shq(`${name}_taskmanager`);
+      const r = await transport.exec(
+        `cat ${shq(`${dir}/${DEPLOYED_MARK}`)} 2>/dev/null; echo; echo ---; docker stack services ${shq(name)} --format '{{.Name}}' 2>/dev/null; echo ---; ` +
+          `docker service inspect ${tm} --format '{{if .Spec.Mode.Replicated}}{{.Spec.Mode.Replicated.Replicas}}{{end}} {{index .Spec.Labels "${INVENTORY_REPLICAS_LABEL}"}}' 2>/dev/null`,
+        { sudo: true },
+      );
+      const [mark = '', list = '', tms = ''] = r.stdout.split('---\n');
+      return {
+        deployedDigest: mark.trim() || undefined,
+        services: list.split('\n').map((s) => s.trim()).filter(Boolean),
+        taskmanagers: parseLiveTaskmanagers(tms),
+      };
     },
     plan(facts) {
       const missing = stack.services.filter((s) => !facts.services.includes(`${name}_${s}`));
-      if (facts.deployedDigest === digest && missing.length === 0) return { kind: 'ok', msg: `stack ${name} is up to date` };
-      const why = facts.services.length === 0 ? 'not deployed' : missing.length ? `missing ${missing.join(', ')}` : 'stack file changed';
+      const replicas = keepScaledReplicas(facts.taskmanagers, inv.cluster.flink.taskmanagerReplicas, stack.capacity.taskmanagers);
+      if (facts.deployedDigest === digest && missing.length === 0) {
+        const scaled = facts.taskmanagers && facts.taskmanagers.replicas !== inv.cluster.flink.taskmanagerReplicas ? ` (taskmanager scaled to ${facts.taskmanagers.replicas})` : '';
+        return { kind: 'ok', msg: `stack ${name} is up to date${scaled}` };
+      }
+      const why = [facts.services.length === 0 ? 'not deployed' : missing.length ? `missing ${missing.join(', ')}` : 'stack file changed', replicas.why]
+        .filter(Boolean)
+        .join('; ');
+      const files = replicas.keep ? `-c ${STACK_FILE} -c -` : `-c ${STACK_FILE}`;
       return {
         kind: 'change',
         changes: [
           {
             summary: `docker stack deploy ${name} (${why})`,
             actions: [
-              { kind: 'run', command: `cd ${shq(dir)} && docker stack deploy --with-registry-auth --prune -c ${STACK_FILE} ${shq(name)}`, sudo: true, timeoutMs: 300_000 },
+              {
+                kind: 'run',
+                command: `cd ${shq(dir)} && docker stack deploy --with-registry-auth --prune ${files} ${shq(name)}`,
+                sudo: true,
+                timeoutMs: 300_000,
+                ...(replicas.keep ? { stdin: replicasOverride(replicas.replicas) } : {}),
+              },
               { kind: 'put', path: `${dir}/${DEPLOYED_MARK}`, content: `${digest}\n`, sudo: true },
               {
                 kind: 'call',

@@ -2,6 +2,7 @@
 import { convergeStep } from '../deploy/converge.ts';
 import { flinkUrl, stackDir } from '../deploy/endpoints.ts';
 import { resolveImageRef } from '../deploy/image-ref.ts';
+import { flinkHosts, imagePulledStep } from '../deploy/pre-pull.ts';
 import { rememberStopped, SHARED_SAVEPOINTS_KEY, stopRunningJobs } from '../deploy/savepoints.ts';
 import { enabledServices, serviceImagesStep } from '../deploy/service-images-step.ts';
 import { LOCALHOST } from '../inventory/local-host.ts';
@@ -48,6 +49,9 @@ export const phase: Phase = {
     }
     const { stack } = planned;
     for (const w of planned.warnings) run.message('warning', w);
+    // Before the jobs stop: with stop-first updates a pull after that would be downtime.
+    await run.play({ name: `pull ${imageRef}`, hosts: flinkHosts(inv), steps: [imagePulledStep(inv, imageRef)] });
+    if (run.active([lead]).length === 0) return;
     // A stack update restarts Flink: keep running jobs by stopping them with a savepoint first.
     if (!run.check && run.active([lead]).length > 0) {
       const deployed = await deployedDigest(run);

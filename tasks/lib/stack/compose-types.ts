@@ -30,12 +30,22 @@ export interface UpdatePolicy {
 export interface ComposeDeploy {
   mode: 'replicated';
   replicas: number;
+  /** Service labels (Spec.Labels). */
+  labels?: Record<string, string>;
   endpoint_mode: 'dnsrr' | 'vip';
   placement: { constraints: string[]; max_replicas_per_node?: number };
   resources: { limits: { memory: string }; reservations?: { memory: string } };
   restart_policy: { condition: 'any' | 'on-failure' | 'none'; delay: string; window: string };
   update_config: UpdatePolicy;
   rollback_config: UpdatePolicy;
+}
+
+/** Timings only: without `test` the engine keeps the image's own HEALTHCHECK command. */
+export interface ComposeHealthcheck {
+  interval: string;
+  timeout: string;
+  retries: number;
+  start_period: string;
 }
 
 export interface ComposeService {
@@ -48,6 +58,7 @@ export interface ComposeService {
   configs?: ComposeConfigMount[];
   secrets?: string[];
   stop_grace_period?: string;
+  healthcheck?: ComposeHealthcheck;
   deploy: ComposeDeploy;
   /** Never written: docker stack deploy ignores it. Declared so tests can assert its absence. */
   depends_on?: never;

@@ -10,7 +10,8 @@ import type { ComposeDeploy, ComposeFile, ComposeService } from './compose-types
 import { containerLimitMiB, formatMiB, parseFlinkConfig, resolveFlinkMemory } from './memory.ts';
 import { FLINK_METRICS_PORT } from './monitoring.ts';
 import { optionalServices } from './optional-services.ts';
-import { deployPolicies, NETWORK, port } from './parts.ts';
+import { deployPolicies, flinkHealthcheck, NETWORK, port } from './parts.ts';
+import { INVENTORY_REPLICAS_LABEL } from './replicas.ts';
 import type { GeneratedStack, StackOptions, StackProblem } from './types.ts';
 
 export { NETWORK, CONFIG_DIR } from './parts.ts';
@@ -25,6 +26,9 @@ function flinkProperties(config: Record<string, unknown>, inv: Inventory, memory
   setDefault('jobmanager.memory.process.size', `${memory.jm}m`);
   setDefault('taskmanager.memory.process.size', `${memory.tm}m`);
   setDefault('taskmanager.numberOfTaskSlots', inv.cluster.flink.slotsPerTaskmanager);
+  // Swarm DNS knows the jobmanager only once its task is healthy; taskmanagers started with it fail to resolve
+  // it at first, and Flink's default 10 s pause after such an error was most of a scale or redeploy.
+  setDefault('cluster.registration.error-delay', '2 s');
   const state = inv.cluster.flink.stateDir.replace(/\/+$/, '');
   setDefault('execution.checkpointing.dir', `file://${state}/checkpoints`, 'state.checkpoints.dir');
   setDefault('execution.checkpointing.savepoint-dir', `file://${state}/savepoints`, 'state.savepoints.dir');
@@ -46,14 +50,22 @@ function flinkService(role: 'jobmanager' | 'taskmanager', inv: Inventory, opts: 
   const service: ComposeService = {
     image: opts.imageRef,
     command: [role],
-    environment: { JOB_MANAGER_RPC_ADDRESS: 'jobmanager', FLINK_PROPERTIES: propsText },
+    environment: {
+      JOB_MANAGER_RPC_ADDRESS: 'jobmanager',
+      // The image's entrypoint resolves it to the task's address on the stack's network.
+      ...(role === 'taskmanager' ? { TASK_MANAGER_HOST: 'container-ip' } : {}),
+      FLINK_PROPERTIES: propsText,
+    },
     networks: [NETWORK],
     ...(role === 'jobmanager' ? { ports: [port(8081, dnsrr)] } : {}),
     volumes: [{ type: 'bind', source: flink.stateDir, target: flink.stateDir }],
     stop_grace_period: '30s',
+    healthcheck: flinkHealthcheck(),
     deploy: {
       mode: 'replicated',
       replicas: role === 'jobmanager' ? 1 : flink.taskmanagerReplicas,
+      // What the inventory asked for, next to what runs: deploy tells a `scale` from an inventory change.
+      ...(role === 'taskmanager' ? { labels: { [INVENTORY_REPLICAS_LABEL]: String(flink.taskmanagerReplicas) } } : {}),
       endpoint_mode: dnsrr ? 'dnsrr' : 'vip',
       placement,
       // The reservation keeps the scheduler from stacking JVMs on a Pi that cannot hold them.

@@ -1,7 +1,7 @@
 // Building blocks shared by the Flink services and the optional ones.
 
 import { createHash } from 'node:crypto';
-import type { ComposeDeploy, ComposePort, UpdatePolicy } from './compose-types.ts';
+import type { ComposeDeploy, ComposeHealthcheck, ComposePort, UpdatePolicy } from './compose-types.ts';
 
 export const NETWORK = 'flink';
 export const CONFIG_DIR = 'fridge-configs';
@@ -25,7 +25,9 @@ export function configRef(name: string, ext: string, content: string): ConfigRef
 export function deployPolicies(kind: 'flink' | 'service' = 'service'): Pick<ComposeDeploy, 'restart_policy' | 'update_config' | 'rollback_config'> {
   const update: UpdatePolicy =
     kind === 'flink'
-      ? { parallelism: 0, delay: '0s', failure_action: 'rollback', monitor: '15s', order: 'stop-first' }
+      ? // A task only counts as running once its healthcheck passed; the monitor then only has to catch a crash
+        // right after, and every second of it is job downtime during a redeploy.
+        { parallelism: 0, delay: '0s', failure_action: 'rollback', monitor: '5s', order: 'stop-first' }
       : { parallelism: 1, delay: '10s', failure_action: 'rollback', monitor: '30s', order: 'stop-first' };
   return {
     restart_policy: { condition: 'any', delay: '5s', window: '30s' },
@@ -33,6 +35,15 @@ export function deployPolicies(kind: 'flink' | 'service' = 'service'): Pick<Comp
     update_config: update,
     rollback_config: { ...update, delay: '0s', failure_action: 'pause' },
   };
+}
+
+/**
+ * A swarm task stays "starting", out of the service's DNS and its running count, until its first healthcheck
+ * passes: the image's 30 s interval made every Flink start (scale, redeploy) wait for it, and taskmanagers could
+ * not even resolve the jobmanager until then. The long start period still covers a Pi 3B's slow JVM start.
+ */
+export function flinkHealthcheck(): ComposeHealthcheck {
+  return { interval: '5s', timeout: '5s', retries: 3, start_period: '180s' };
 }
 
 export function port(target: number, dnsrr: boolean): ComposePort {
