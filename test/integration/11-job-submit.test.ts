@@ -7,6 +7,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopRunningJobs } from '../../tasks/lib/deploy/savepoints.ts';
 import { ensureFlinkDistribution } from '../../tasks/lib/flink/distribution.ts';
 import { buildExampleJob, readingsTotal } from '../../tasks/lib/flink/example-job.ts';
 import { jarIdentity } from '../../tasks/lib/flink/jobs.ts';
@@ -249,4 +250,34 @@ describe('the job-submit phase', () => {
     expect(recap).toMatchObject([{ host: 'jm', failed: 1 }]);
     expect(recap[0]?.firstError).toContain('failing in open() as asked');
   }, 180_000);
+});
+
+describe('a stack update over a job whose tasks cannot run (no savepoint possible)', () => {
+  it('leaves the job alone without a state to resume from, else cancels it and resumes from that state', async () => {
+    const up = await cluster().uploadJar(jar);
+    expect(up.ok, up.ok ? '' : up.message).toBe(true);
+    if (!up.ok) return;
+    // More parallelism than the cluster has slots: the job is RUNNING, its tasks never leave SCHEDULED.
+    const started = await cluster().runJar(up.value, { programArgsList: ['--rate', '20'], parallelism: 99 });
+    expect(started.ok, started.ok ? '' : started.message).toBe(true);
+    if (!started.ok) return;
+    const stuck = started.value;
+    await cluster().waitForState(stuck, (st) => st === 'RUNNING', { timeoutMs: 30_000 });
+    const dir = `file://${path.join(scratch, 'stuck-savepoints')}`;
+
+    const refused = await stopRunningJobs(cluster(), dir, () => []);
+    expect(refused.ok).toBe(false);
+    expect(refused.ok ? '' : refused.msg).toMatch(/stop-with-savepoint of job .* failed: .*no remembered savepoint or retained checkpoint/);
+    const still = await cluster().job(stuck);
+    expect(still.ok && still.value.state).toBe('RUNNING');
+
+    const name = still.ok ? still.value.name : '';
+    const earlier = { cluster: cluster().baseUrl, name, jobId: 'f'.repeat(32), savepoint: 'file:/state/savepoints/savepoint-earlier', stoppedAt: 1 };
+    const kept = await stopRunningJobs(cluster(), dir, () => [earlier]);
+    expect(kept.ok, kept.ok ? '' : kept.msg).toBe(true);
+    const mine = kept.ok ? kept.stopped.find((s) => s.jobId === stuck) : undefined;
+    expect(mine).toMatchObject({ savepoint: earlier.savepoint, fallback: expect.stringContaining('no savepoint possible; cancelled') });
+    const after = await cluster().job(stuck);
+    expect(after.ok && after.value.state).toBe('CANCELED');
+  }, 120_000);
 });

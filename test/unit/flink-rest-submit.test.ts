@@ -1,10 +1,14 @@
 // job-submit's pure parts: the decision table (facts in → decision out), the CLI's command line and the
 // parsing of Flink's CLI output, the phase's options.
 
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Inventory } from '../../tasks/lib/inventory/types.ts';
 import { decideSubmit, parseJobName, programArgs, type JobRef } from '../../tasks/lib/flink/jobs.ts';
 import { flinkRunCommand, parseFlinkList, parseSavepointPath, parseSubmittedJobId } from '../../tasks/lib/flink/submit-cli.ts';
+import { forgetStopped, recallStopped, rememberStopped } from '../../tasks/lib/deploy/savepoints.ts';
 import { parseJobSubmitArgs, planFromDecision, savepointFromStackUpdate, splitArgs } from '../../tasks/lib/phases/job-submit.ts';
 
 const D1 = '0123456789ab';
@@ -120,14 +124,27 @@ describe('the job-submit phase options', () => {
       [
         'savepoints',
         [
-          { name: `sensor-window@${D2}`, jobId: 'x', savepoint: 'file:/sp/old', stoppedAt: 1 },
-          { name: `sensor-window@${D1}`, jobId: 'y', savepoint: 'file:/sp/new', stoppedAt: 2 },
-          { name: 'other', jobId: 'z', savepoint: 'file:/sp/other', stoppedAt: 3 },
+          { cluster: 'c', name: `sensor-window@${D2}`, jobId: 'x', savepoint: 'file:/sp/old', stoppedAt: 1 },
+          { cluster: 'c', name: `sensor-window@${D1}`, jobId: 'y', savepoint: 'file:/sp/new', stoppedAt: 2 },
+          { cluster: 'c', name: 'other', jobId: 'z', savepoint: 'file:/sp/other', stoppedAt: 3 },
         ],
       ],
     ]);
     expect(savepointFromStackUpdate(shared, 'sensor-window')).toBe('file:/sp/new');
     expect(savepointFromStackUpdate(new Map(), 'sensor-window')).toBeUndefined();
+  });
+
+  it('remembers stopped jobs per cluster: a savepoint of one Fridge is never offered to another', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'fridge-stopped-')), 'stopped-jobs.json');
+    const sim = 'http://10.77.0.14:8081';
+    const pis = 'http://192.168.1.104:8081';
+    rememberStopped([{ cluster: sim, name: `sensor-window@${D1}`, jobId: 'y', savepoint: 'file:/sp/sim', stoppedAt: 2 }], file);
+    rememberStopped([{ cluster: pis, name: `sensor-window@${D1}`, jobId: 'z', savepoint: 'file:/sp/pis', stoppedAt: 3 }], file);
+    expect(recallStopped(sim, file).map((s) => s.savepoint)).toEqual(['file:/sp/sim']);
+    expect(savepointFromStackUpdate(new Map(), 'sensor-window', () => recallStopped(pis, file))).toBe('file:/sp/pis');
+    forgetStopped(sim, 'sensor-window', (n) => n.split('@')[0] ?? n, file);
+    expect(recallStopped(sim, file)).toEqual([]);
+    expect(recallStopped(pis, file).map((s) => s.savepoint)).toEqual(['file:/sp/pis']);
   });
 
   it('maps decisions to the runner: ok, change (call), fail', () => {

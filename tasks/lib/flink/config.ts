@@ -118,6 +118,9 @@ export function generateFlinkConfig(profile: FlinkProfile): FlinkConfigResult {
     [keys.stateBackend]: 'hashmap',
     [keys.checkpointDir]: `file://${state}/checkpoints`,
     [keys.savepointDir]: `file://${state}/savepoints`,
+    // A job that cannot take a savepoint (its tasks are not running) is cancelled before a stack update;
+    // its last checkpoint must outlive the cancel for it to resume from.
+    'execution.checkpointing.externalized-checkpoint-retention': 'RETAIN_ON_CANCELLATION',
     'metrics.reporters': 'prom',
     'metrics.reporter.prom.factory.class': 'org.apache.flink.metrics.prometheus.PrometheusReporterFactory',
     'metrics.reporter.prom.port': PROMETHEUS_PORT,

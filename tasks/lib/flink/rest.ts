@@ -111,6 +111,14 @@ const AggregatedMetrics = z.array(
 );
 export type AggregatedMetric = z.infer<typeof AggregatedMetrics>[number];
 const ErrorBody = z.object({ errors: z.array(z.string()) });
+const CheckpointConfig = z.object({
+  externalization: z.object({ enabled: z.boolean(), delete_on_cancellation: z.boolean() }).nullish(),
+});
+const Checkpoints = z.object({
+  latest: z
+    .object({ completed: z.object({ id: z.number(), external_path: z.string().optional() }).nullish() })
+    .nullish(),
+});
 
 export interface RunJarRequest {
   entryClass?: string;
@@ -223,6 +231,18 @@ export class FlinkRest {
     // The savepoint completes a moment before the job leaves RUNNING; callers resubmit right after this.
     const ended = await this.waitForState(jobId, isTerminal, wait);
     return ended.ok ? location : { ...ended, message: `savepoint ${location.value} taken, but ${ended.message}` };
+  }
+
+  /** Where the job's latest completed checkpoint was written, if it has one that outlives a cancel. */
+  async latestCheckpoint(jobId: string): Promise<RestResult<{ id: number; path: string } | undefined>> {
+    const cfg = await this.json('GET', `/jobs/${encodeURIComponent(jobId)}/checkpoints/config`, CheckpointConfig);
+    if (!cfg.ok) return cfg;
+    const x = cfg.value.externalization;
+    if (!x?.enabled || x.delete_on_cancellation) return { ok: true, value: undefined };
+    const r = await this.json('GET', `/jobs/${encodeURIComponent(jobId)}/checkpoints`, Checkpoints);
+    if (!r.ok) return r;
+    const c = r.value.latest?.completed;
+    return { ok: true, value: c?.external_path ? { id: c.id, path: c.external_path } : undefined };
   }
 
   /** Waits until the job's state satisfies `accept`; the state it reached. */

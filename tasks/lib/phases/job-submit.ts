@@ -100,7 +100,7 @@ function outcomeToCall(run: Run, o: SubmitOutcome): CallOutcome {
   }
   run.outputs['job id'] = o.jobId;
   run.outputs['job'] = `${o.jobName} (${o.state})`;
-  if (!run.check) forgetStopped(parseJobName(o.jobName).name, (n) => parseJobName(n).name);
+  if (!run.check) forgetStopped(flinkUrl(run.inventory), parseJobName(o.jobName).name, (n) => parseJobName(n).name);
   if (o.webUi) run.outputs['web UI'] = o.webUi;
   if (o.savepoint) run.outputs['savepoint of the previous version'] = o.savepoint;
   return { ok: true, output: o.msg };
@@ -187,7 +187,7 @@ export const phase: Phase = {
     }
     const req: JobSubmitOptions = { ...parsed.value, jar };
     if (!req.fromSavepoint) {
-      const sp = savepointFromStackUpdate(run.shared, jar.replace(/^.*\//, '').replace(/\.jar$/i, ''), recallStopped);
+      const sp = savepointFromStackUpdate(run.shared, jar.replace(/^.*\//, '').replace(/\.jar$/i, ''), () => recallStopped(flinkUrl(inv)));
       if (sp) {
         req.fromSavepoint = sp;
         run.message('info', `resuming from the savepoint taken when the stack was updated: ${sp}`);

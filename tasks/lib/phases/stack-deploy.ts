@@ -3,7 +3,8 @@ import { convergeStep } from '../deploy/converge.ts';
 import { flinkUrl, stackDir } from '../deploy/endpoints.ts';
 import { resolveImageRef } from '../deploy/image-ref.ts';
 import { flinkHosts, imagePulledStep } from '../deploy/pre-pull.ts';
-import { rememberStopped, SHARED_SAVEPOINTS_KEY, stopRunningJobs } from '../deploy/savepoints.ts';
+import { rememberStopped, savepointDir, SHARED_SAVEPOINTS_KEY, stopRunningJobs } from '../deploy/savepoints.ts';
+import { FlinkRest } from '../flink/rest.ts';
 import { enabledServices, serviceImagesStep } from '../deploy/service-images-step.ts';
 import { LOCALHOST } from '../inventory/local-host.ts';
 import { registryLoginStep, stackDeployStep, stackDigest, stackFilesStep, stackSecretsStep } from '../deploy/stack-steps.ts';
@@ -56,12 +57,15 @@ export const phase: Phase = {
     if (!run.check && run.active([lead]).length > 0) {
       const deployed = await deployedDigest(run);
       if (deployed !== undefined && deployed !== stackDigest(stack)) {
-        const stopped = await stopRunningJobs(inv);
+        const stopped = await stopRunningJobs(new FlinkRest({ baseUrl: flinkUrl(inv), timeoutMs: 5_000 }), savepointDir(inv));
         if (!stopped.ok) {
           run.fail(lead.name, 'stop jobs with savepoint', stopped.msg);
           return;
         }
-        for (const s of stopped.stopped) run.message('info', `stopped job ${s.name} with savepoint ${s.savepoint}`);
+        for (const s of stopped.stopped) {
+          if (s.fallback) run.message('warning', `job ${s.name}: ${s.fallback}; it resumes from ${s.savepoint}`);
+          else run.message('info', `stopped job ${s.name} with savepoint ${s.savepoint}`);
+        }
         run.shared.set(SHARED_SAVEPOINTS_KEY, stopped.stopped);
         rememberStopped(stopped.stopped);
       }
