@@ -1,0 +1,57 @@
+// Prints scale and redeploy figures on the virtual fridge: `npx tsx test/bench/deploy-figures.ts [--runs N]`.
+// Deploys first when the fridge has no running job. Each round scales the taskmanagers 3 → 5 (timed, then back
+// to 3 untimed) and redeploys the same image under a new tag, sampling Flink's /jobs/overview for how long no
+// job had all its tasks running. Leaves the fridge deployed with 3 taskmanagers.
+import { execFileSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { flinkUrl } from '../../tasks/lib/deploy/endpoints.ts';
+import { loadInventory } from '../../tasks/lib/inventory/load.ts';
+import { simUp } from '../../tasks/lib/sim/sim.ts';
+import { watchJobDowntime } from '../support/job-downtime.ts';
+import { explain, runTask, type TaskRun } from '../support/run-task.ts';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
+const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? NaN;
+
+function must(what: string, r: TaskRun): TaskRun {
+  if (r.code !== 0) throw new Error(`${what} failed\n${explain(r)}`);
+  return r;
+}
+
+const up = await simUp({ nodes: 5 });
+if (!up.ok) throw new Error(up.error);
+const loaded = await loadInventory(up.inventory);
+if (!loaded.ok) throw new Error('the virtual fridge inventory does not load');
+const inv = loaded.inventory;
+const rest = flinkUrl(inv);
+must('deploy', await runTask('deploy'));
+must('scale to 3', await runTask('scale', ['--replicas', '3']));
+
+const registry = inv.cluster.registry;
+const latest = `${registry.host}/${registry.repository}:latest`;
+const scales: number[] = [];
+const downs: number[] = [];
+const commands: number[] = [];
+for (let i = 1; i <= Number(values.runs); i++) {
+  const scaled = must('scale to 5', await runTask('scale', ['--replicas', '5']));
+  scales.push(scaled.ms);
+  must('scale back to 3', await runTask('scale', ['--replicas', '3']));
+
+  const tag = `${registry.host}/${registry.repository}:bench-${Date.now()}`;
+  execFileSync('docker', ['pull', '-q', latest], { stdio: 'ignore' });
+  execFileSync('docker', ['tag', latest, tag]);
+  execFileSync('docker', ['push', tag], { stdio: 'ignore' });
+  const watch = watchJobDowntime(rest, 'sensor-window');
+  const r = await runTask('deploy', ['--skip', 'image-build', '--image', tag.replace(registry.host, registry.pullHost)]);
+  await new Promise((res) => setTimeout(res, 1_000));
+  const { downtimeMs } = await watch.stop();
+  execFileSync('docker', ['rmi', tag], { stdio: 'ignore' });
+  must('redeploy', r);
+  downs.push(downtimeMs);
+  commands.push(r.ms);
+  console.log(`round ${i}: scale 3 → 5 ${s(scaled.ms)}; redeploy (3 taskmanagers) job not fully running ${s(downtimeMs)}, command ${s(r.ms)}`);
+}
+console.log(`${'scale 3 → 5, command until Flink sees 5, median'.padEnd(58)} ${s(median(scales))} (goal ≤ 20 s)`);
+console.log(`${'redeploy, job not fully running, median'.padEnd(58)} ${s(median(downs))} (goal ≤ 30 s)`);
+console.log(`${'redeploy, whole command, median'.padEnd(58)} ${s(median(commands))}`);
