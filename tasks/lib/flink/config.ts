@@ -67,6 +67,9 @@ const JAVA17_OPTS = [
   ),
 ].join(' ');
 
+/** DNS cache times for a swarm (docker/java.security, baked into the image); a JRE without the file ignores it. */
+export const FRIDGE_JAVA_SECURITY = '/opt/flink/conf/fridge-java.security';
+
 /** [major, minor] of "2.3.0" / "1.20.3". */
 export function flinkVersion(version: string): [number, number] {
   const m = /^(\d+)\.(\d+)/.exec(version);
@@ -124,7 +127,7 @@ export function generateFlinkConfig(profile: FlinkProfile): FlinkConfigResult {
     'metrics.reporters': 'prom',
     'metrics.reporter.prom.factory.class': 'org.apache.flink.metrics.prometheus.PrometheusReporterFactory',
     'metrics.reporter.prom.port': PROMETHEUS_PORT,
-    [keys.javaOpts]: JAVA17_OPTS,
+    [keys.javaOpts]: `${JAVA17_OPTS} -Djava.security.properties=${FRIDGE_JAVA_SECURITY}`,
     ...profile.properties,
   };
 
