@@ -17,9 +17,21 @@ export const ENGINE_PACKAGES = ['docker.io', 'docker-ce', 'moby-engine'];
 export function installCommand(how: Inventory['cluster']['dockerInstall']): string {
   if (how === 'get.docker.com') return 'curl -fsSL https://get.docker.com | sh';
   // Fresh images have no package lists; --no-install-recommends keeps git and friends off a small SD card.
-  // A stalled mirror or cache connection is dropped after 30 s and retried, instead of hanging the run.
-  const apt = 'apt-get -o Acquire::http::Timeout=30 -o Acquire::Retries=5';
-  return `export DEBIAN_FRONTEND=noninteractive\n${apt} update -qq\n${apt} install -y -qq --no-install-recommends docker.io ca-certificates`;
+  // Network phases only run under `timeout` and are retried whole: an http method was seen sleeping for ten
+  // minutes on a connection the cache had closed (CLOSE_WAIT), which apt's own Timeout did not end.
+  // Pipelining through a caching proxy is the known trigger. dpkg itself is never killed: the packages are
+  // downloaded first, then installed from the local archive.
+  const opts = '-o Acquire::http::Timeout=30 -o Acquire::Retries=5 -o Acquire::http::Pipeline-Depth=0';
+  const pkgs = '--no-install-recommends docker.io ca-certificates';
+  return [
+    'set -e',
+    'export DEBIAN_FRONTEND=noninteractive',
+    'fetch() { limit=$1; shift; n=1; until timeout "$limit" apt-get ' + opts + ' "$@"; do',
+    '  [ "$n" -lt 3 ] || return 1; echo "apt-get $*: attempt $n failed or timed out after $limit s, retrying" >&2; n=$((n + 1)); sleep 5; done; }',
+    'fetch 180 update -qq',
+    `fetch 600 install -y -qq --download-only ${pkgs}`,
+    `apt-get ${opts} install -y -qq ${pkgs}`,
+  ].join('\n');
 }
 
 export const engineStep: Step<DockerFacts> = {
