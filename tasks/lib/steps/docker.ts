@@ -17,11 +17,10 @@ export const ENGINE_PACKAGES = ['docker.io', 'docker-ce', 'moby-engine'];
 export function installCommand(how: Inventory['cluster']['dockerInstall']): string {
   if (how === 'get.docker.com') return 'curl -fsSL https://get.docker.com | sh';
   // Fresh images have no package lists; --no-install-recommends keeps git and friends off a small SD card.
-  // Network phases only run under `timeout` and are retried whole: an http method was seen sleeping for ten
-  // minutes on a connection the cache had closed (CLOSE_WAIT), which apt's own Timeout did not end.
-  // Pipelining through a caching proxy is the known trigger. dpkg itself is never killed: the packages are
-  // downloaded first, then installed from the local archive.
-  const opts = '-o Acquire::http::Timeout=30 -o Acquire::Retries=5 -o Acquire::http::Pipeline-Depth=0';
+  // Network phases only run under `timeout` and are retried whole: apt's http method was seen sleeping for
+  // minutes on a connection its proxy had closed (CLOSE_WAIT), which apt's own Timeout did not end. dpkg is
+  // never killed: the packages are downloaded first, then installed from the local archive.
+  const opts = '-o Acquire::http::Timeout=30 -o Acquire::Retries=5';
   const pkgs = '--no-install-recommends docker.io ca-certificates';
   return [
     'set -e',
