@@ -72,10 +72,10 @@ function aptCacheSpec(): ServiceSpec {
         'Remap-secdeb: deb.debian.org/debian-security security.debian.org/debian-security ; http://deb.debian.org/debian-security',
         'ForceManaged: 1',
         'ExThreshold: 4',
-        // Five nodes asking for the same InRelease at once make apt-cacher-ng refresh it concurrently; moving
-        // the old file aside then fails (EEXIST), the item stays broken and apt's http method waits forever on
-        // the closed connection. InRelease (150 KB) passes through uncached; what it names is cached by hash.
-        'DontCacheRequested: /InRelease$',
+        // Five nodes asking for the same index at once make apt-cacher-ng refresh it concurrently; its
+        // "move the old file out of the way" then fails (EEXIST), the item stays broken and apt's http method
+        // waits forever on the closed connection. Indexes fresh for an hour: no refresh within a test run.
+        'FreshIndexMaxAge: 3600',
         '',
       ].join('\n'),
     },
