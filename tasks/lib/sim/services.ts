@@ -72,9 +72,9 @@ function aptCacheSpec(): ServiceSpec {
         'Remap-secdeb: deb.debian.org/debian-security security.debian.org/debian-security ; http://deb.debian.org/debian-security',
         'ForceManaged: 1',
         'ExThreshold: 4',
-        // Five nodes asking for the same index at once make apt-cacher-ng refresh it concurrently; its
-        // "move the old file out of the way" then fails (EEXIST), the item stays broken and apt's http method
-        // waits forever on the closed connection. Indexes fresh for an hour: no refresh within a test run.
+        // Fewer upstream refreshes of the indexes while five nodes update at once. It does not prevent the
+        // concurrent-refresh failure (EEXIST moving the old InRelease aside) that can hang one node's apt:
+        // pi-setup's bounded, retried apt attempts get through that.
         'FreshIndexMaxAge: 3600',
         '',
       ].join('\n'),
