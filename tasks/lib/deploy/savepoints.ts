@@ -54,9 +54,14 @@ export async function stopRunningJobs(rest: FlinkRest, targetDir: string, rememb
   return { ok: true, stopped };
 }
 
+/** The newest remembered stop of the job with this base name (its name without the jar digest). */
+export function newestStopped(stopped: StoppedJob[], baseName: string): StoppedJob | undefined {
+  return stopped.filter((s) => parseJobName(s.name).name === baseName).sort((a, b) => b.stoppedAt - a.stoppedAt)[0];
+}
+
 async function keptState(rest: FlinkRest, job: JobSummary, remembered: StoppedJob[]): Promise<{ path: string; why: string } | undefined> {
   const base = parseJobName(job.name).name;
-  const newest = remembered.filter((s) => parseJobName(s.name).name === base).sort((a, b) => b.stoppedAt - a.stoppedAt)[0];
+  const newest = newestStopped(remembered, base);
   const checkpoint = await rest.latestCheckpoint(job.jid);
   // A checkpoint completed by this job is newer than the savepoint it started from.
   if (checkpoint.ok && checkpoint.value) return { path: checkpoint.value.path, why: `no savepoint possible; cancelled, its retained checkpoint ${checkpoint.value.id} is kept` };

@@ -4,7 +4,7 @@
 // upgraded through a savepoint; a job that fails to start is reported with Flink's root exception.
 
 import { flinkUrl } from '../deploy/endpoints.ts';
-import { forgetStopped, recallStopped, SHARED_SAVEPOINTS_KEY, savepointDir, type StoppedJob } from '../deploy/savepoints.ts';
+import { forgetStopped, newestStopped, recallStopped, SHARED_SAVEPOINTS_KEY, savepointDir, type StoppedJob } from '../deploy/savepoints.ts';
 import type { Phase } from '../engine/phase.ts';
 import type { Run } from '../engine/runner.ts';
 import type { CallOutcome, Plan, Step } from '../engine/types.ts';
@@ -71,8 +71,7 @@ export function parseJobSubmitArgs(args: Run['args'], inv: Inventory): Parsed {
 export function savepointFromStackUpdate(shared: Map<string, unknown>, jarName: string, remembered: () => StoppedJob[] = () => []): string | undefined {
   const inRun = shared.get(SHARED_SAVEPOINTS_KEY);
   const stopped = Array.isArray(inRun) ? (inRun as StoppedJob[]) : remembered();
-  const mine = stopped.filter((s) => parseJobName(s.name).name === jarName).sort((a, b) => b.stoppedAt - a.stoppedAt);
-  return mine[0]?.savepoint;
+  return newestStopped(stopped, jarName)?.savepoint;
 }
 
 /** What the decision means for the runner: nothing to do, a change to apply, or a failure. */

@@ -120,7 +120,7 @@ export function simUp(options: Partial<SimOptions> = {}): Promise<SimUpResult | 
 
     const existing = await listNodes();
     for (const n of existing.filter((e) => e.filesDir !== nodeFilesDir(e.name))) {
-      log(`${n.container} was made by the virtual fridge of another checkout (${path.dirname(path.dirname(path.dirname(path.dirname(n.filesDir))))}): recreating it for this one`);
+      log(`${n.container} was made by another checkout (its files: ${n.filesDir || 'gone'}): recreating it for this one`);
     }
     const plan = planNodes(existing, { nodes: opts.nodes, memoryBytes: MODEL_MEMORY_MIB[opts.model] * 1024 * 1024, fresh: opts.fresh });
     if (plan.remove.length) log(`removing ${plan.remove.join(', ')}`);
