@@ -4,7 +4,7 @@
 # The configuration was generated outside the image, in TypeScript, and baked in as conf/fridge-base.yaml.
 # At start this script writes conf/$FLINK_CONF_FILE from it, overridden by FLINK_PROPERTIES (YAML: flat
 # `key: value` lines or nested maps; values with spaces stay intact) and by JOB_MANAGER_RPC_ADDRESS.
-# Unlike the official image it never starts a JVM to parse the configuration.
+# Unlike the official image it never starts a JVM to parse the configuration; launch.sh starts Flink.
 set -euo pipefail
 
 FLINK_HOME=${FLINK_HOME:-/opt/flink}
@@ -102,6 +102,8 @@ usage: jobmanager | taskmanager [-D key=value ...] | help | <command ...>
   env FLINK_PROPERTIES         YAML overriding the baked configuration
   env TASK_MANAGER_HOST        address a TaskManager advertises (default: Flink decides;
                                container-ip: the container's own, from hostname -i)
+  env FRIDGE_FLINK_LAUNCHER    fridge (default: one helper JVM, see fridge-launch.sh) or flink
+                               (Flink's bin/jobmanager.sh / taskmanager.sh start-foreground)
 USAGE
 }
 
@@ -112,7 +114,10 @@ case "$role" in
     write_config
     use_jemalloc
     echo "$role" > "${FRIDGE_ROLE_FILE:-/tmp/fridge-flink-role}"
-    exec "$FLINK_HOME/bin/$role.sh" start-foreground "$@"
+    if [[ "${FRIDGE_FLINK_LAUNCHER:-fridge}" == "flink" ]]; then
+      exec "$FLINK_HOME/bin/$role.sh" start-foreground "$@"
+    fi
+    exec "$FLINK_HOME/bin/fridge-launch.sh" "$role" "$@"
     ;;
   help | --help | -h)
     usage

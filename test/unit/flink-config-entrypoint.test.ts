@@ -16,10 +16,10 @@ async function fakeFlinkHome(base: string): Promise<string> {
   await mkdir(path.join(home, 'bin'));
   await mkdir(path.join(home, 'conf'));
   await writeFile(path.join(home, 'conf', 'fridge-base.yaml'), base);
-  // Stands in for Flink's launcher: shows what it was started with.
-  for (const role of ['jobmanager', 'taskmanager']) {
-    const script = path.join(home, 'bin', `${role}.sh`);
-    await writeFile(script, `#!/bin/sh\necho "${role} $*"\necho "LD_PRELOAD=\${LD_PRELOAD:-}"\n`);
+  // Stand in for Fridge's launcher and Flink's scripts: show what they were started with.
+  for (const name of ['fridge-launch', 'jobmanager', 'taskmanager']) {
+    const script = path.join(home, 'bin', `${name}.sh`);
+    await writeFile(script, `#!/bin/sh\necho "${name} $*"\necho "LD_PRELOAD=\${LD_PRELOAD:-}"\n`);
     await chmod(script, 0o755);
   }
   return home;
@@ -54,7 +54,7 @@ describe('docker/entrypoint.sh', () => {
       'pipeline.jars: [a.jar, b.jar]',
     ].join('\n');
     const r = await start(home, ['taskmanager', '-D', 'k=v w'], { FLINK_PROPERTIES: props, JOB_MANAGER_RPC_ADDRESS: 'flink_jobmanager' });
-    expect(r.stdout.split('\n')[0]).toBe('taskmanager start-foreground -D k=v w');
+    expect(r.stdout.split('\n')[0]).toBe('fridge-launch taskmanager -D k=v w');
     expect(r.config).toEqual({
       'jobmanager.rpc.address': 'flink_jobmanager',
       'rest.port': 8081,
@@ -90,6 +90,12 @@ describe('docker/entrypoint.sh', () => {
     const own = execFileSync('hostname', ['-i'], { encoding: 'utf8' }).trim().split(/\s+/)[0];
     expect((await start(home, ['taskmanager'], { TASK_MANAGER_HOST: 'container-ip' })).config['taskmanager.host']).toBe(own);
     expect((await start(home, ['taskmanager'], {})).config['taskmanager.host']).toBeUndefined();
+  });
+
+  it('starts the role through Flink\'s own scripts with FRIDGE_FLINK_LAUNCHER=flink', async () => {
+    const home = await fakeFlinkHome(BASE);
+    const r = await start(home, ['jobmanager', '-D', 'a=b'], { FRIDGE_FLINK_LAUNCHER: 'flink' });
+    expect(r.stdout.split('\n')[0]).toBe('jobmanager start-foreground -D a=b');
   });
 
   it('runs any other command as given', async () => {
