@@ -9,12 +9,10 @@
 # on a Pi 3B each helper JVM costs seconds of CPU the JobManager needs to come up.
 #
 # usage: launch.sh jobmanager|taskmanager [-D key=value ...]
+#        launch.sh --classpath    (the class path it starts Flink with)
 # FRIDGE_FLINK_LAUNCHER=flink makes the entrypoint use Flink's scripts instead; a test holds the two
 # command lines equal.
 set -euo pipefail
-
-role=${1:?usage: launch.sh jobmanager|taskmanager [-D key=value ...]}
-shift
 
 FLINK_HOME=${FLINK_HOME:-/opt/flink}
 FLINK_CONF_DIR=${FLINK_CONF_DIR:-$FLINK_HOME/conf}
@@ -29,6 +27,29 @@ die() {
   echo "fridge-launch: $*" >&2
   exit 1
 }
+
+# constructFlinkClassPath: every jar under lib/ in sort order, flink-dist last.
+flink_classpath() {
+  local jar cp='' dist=''
+  while IFS= read -r -d '' jar; do
+    if [[ "$jar" =~ .*/flink-dist[^/]*.jar$ ]]; then
+      [[ -z "$dist" ]] || die "more than one flink-dist*.jar in $FLINK_LIB_DIR"
+      dist=$jar
+    else
+      cp=${cp:+$cp:}$jar
+    fi
+  done < <(find "$FLINK_LIB_DIR" ! -type d -name '*.jar' -print0 | sort -z)
+  [[ -n "$dist" ]] || die "no flink-dist*.jar in $FLINK_LIB_DIR"
+  echo "$cp:$dist"
+}
+
+# The image build dumps the class-data sharing archive against exactly this class path.
+if [[ "${1:-}" == "--classpath" ]]; then
+  flink_classpath
+  exit 0
+fi
+role=${1:?usage: launch.sh jobmanager|taskmanager [-D key=value ...] | --classpath}
+shift
 
 [[ -r "$conf" ]] || die "no configuration at $conf (the entrypoint writes it)"
 
@@ -89,18 +110,8 @@ if [[ -z "$role_opts" ]]; then
 fi
 FLINK_ENV_JAVA_OPTS="$FLINK_ENV_JAVA_OPTS $role_opts"
 
-# constructFlinkClassPath: every jar under lib/ in sort order, flink-dist last.
-classpath='' dist=''
-while IFS= read -r -d '' jar; do
-  if [[ "$jar" =~ .*/flink-dist[^/]*.jar$ ]]; then
-    [[ -z "$dist" ]] || die "more than one flink-dist*.jar in $FLINK_LIB_DIR"
-    dist=$jar
-  else
-    classpath=${classpath:+$classpath:}$jar
-  fi
-done < <(find "$FLINK_LIB_DIR" ! -type d -name '*.jar' -print0 | sort -z)
-[[ -n "$dist" ]] || die "no flink-dist*.jar in $FLINK_LIB_DIR"
-classpath=$classpath:$dist
+classpath=$(flink_classpath)
+dist=${classpath##*:}
 
 # The one helper JVM. Short-lived, so it runs with the cheapest JIT and GC; it sees the same configuration
 # directory and arguments as Flink's run would.
@@ -118,6 +129,10 @@ results=${results//$prefix/}
 jvm_params=$(head -n 1 <<<"$results")
 dynamic_params=$(tail -n 1 <<<"$results")
 JVM_ARGS="${JVM_ARGS:-} $jvm_params"
+# Class-data sharing: Flink's and the JDK's classes pre-parsed and pre-verified at image build (Dockerfile),
+# mapped instead of loaded. A JVM that cannot use the archive (other flags, other class path) ignores it.
+cds_archive=${FRIDGE_CDS_ARCHIVE:-$FLINK_HOME/cds/flink.jsa}
+if [[ -r "$cds_archive" && "$cds_archive" != off ]]; then JVM_ARGS="$JVM_ARGS -XX:SharedArchiveFile=$cds_archive"; fi
 export FLINK_INHERITED_LOGS="
 ${FLINK_INHERITED_LOGS:-}
 

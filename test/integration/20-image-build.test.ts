@@ -75,12 +75,14 @@ describe(`Flink image for ${platforms.join(', ')}`, () => {
     }
   }, 600_000);
 
-  it('a jobmanager from the pulled image answers /overview on a loopback port', async () => {
+  it('a jobmanager from the pulled image answers /overview on a loopback port, with its class-data sharing archive mapped', async () => {
     const ref = `${registry.host}/fridge-image-test/flink:latest`;
     const name = 'fridge-image-test-jm';
     await run('docker', ['rm', '-f', name]).catch(() => undefined);
     await run('docker', ['pull', '-q', '--platform', 'linux/amd64', ref]);
-    await run('docker', ['run', '-d', '--name', name, '-p', '127.0.0.1::8081', '-e', 'JOB_MANAGER_RPC_ADDRESS=localhost', '-e', 'FLINK_PROPERTIES=rest.flamegraph.enabled: true\nweb.submit.enable: false', ref, 'jobmanager']);
+    // -Xshare:on: the JVM refuses to start unless it can map the archive, i.e. the archive fits this JVM and
+    // the class path the launcher gives it (by default a misfit is silently ignored and only costs speed).
+    await run('docker', ['run', '-d', '--name', name, '-p', '127.0.0.1::8081', '-e', 'JOB_MANAGER_RPC_ADDRESS=localhost', '-e', 'JVM_ARGS=-Xshare:on', '-e', 'FLINK_PROPERTIES=rest.flamegraph.enabled: true\nweb.submit.enable: false', ref, 'jobmanager']);
     try {
       const { stdout } = await run('docker', ['port', name, '8081/tcp']);
       const port = stdout.trim().split('\n')[0]?.split(':').pop();
@@ -91,6 +93,9 @@ describe(`Flink image for ${platforms.join(', ')}`, () => {
       const conf = await run('docker', ['exec', name, 'cat', '/opt/flink/conf/config.yaml']);
       expect(conf.stdout).toContain('web.submit.enable: false');
       expect(conf.stdout).toContain('jobmanager.rpc.address: localhost');
+      const scan = String.raw`for p in /proc/[0-9]*; do c=$(tr '\0' ' ' < $p/cmdline 2>/dev/null); [[ $c == *StandaloneSessionClusterEntrypoint* ]] && echo "$c"; done; true`;
+      const jvm = await run('docker', ['exec', name, 'bash', '-c', scan]);
+      expect(jvm.stdout).toContain('-Xshare:on');
     } finally {
       await run('docker', ['rm', '-f', name]);
     }
@@ -121,6 +126,50 @@ describe(`Flink image for ${platforms.join(', ')}`, () => {
       expect(tms.taskmanagers[0]?.memoryConfiguration.totalProcessMemory).toBe(cfg.config.taskmanager.processMiB * 1024 * 1024);
     } finally {
       await cleanup();
+    }
+  }, 300_000);
+
+  it('the image starts each role with the same JVM command line as Flink\'s own scripts (FRIDGE_FLINK_LAUNCHER=flink), plus its class-data sharing archive', async () => {
+    const pi = { name: 'pi1', model: '3B', memoryMiB: 1024, jobmanager: true, taskmanagers: 1 };
+    const cfg = generateFlinkConfig({
+      version: VERSION,
+      jobmanagerHost: pi,
+      taskmanagerHost: pi,
+      slots: 2,
+      stateDir: '/tmp/flink-state',
+      // What users put there: quoted values, another option per role, Flink's ${...} expansion.
+      properties: { 'env.java.opts.taskmanager': '"-Dfridge.test=yes -Xloggc:${FLINK_LOG_PREFIX}.gc"' },
+    });
+    if (!cfg.ok) throw new Error('refused');
+    const ref = `${registry.host}/fridge-image-test/flink:latest`;
+    const mainClass = { jobmanager: 'StandaloneSessionClusterEntrypoint', taskmanager: 'TaskManagerRunner' };
+    const commandLine = async (launcher: string, role: 'jobmanager' | 'taskmanager'): Promise<string[]> => {
+      const name = `fridge-image-test-launch-${launcher}-${role}`;
+      await run('docker', ['rm', '-f', name]).catch(() => undefined);
+      await run('docker', ['run', '-d', '--name', name, '--hostname', 'same-host', '--platform', 'linux/amd64', '-e', `FRIDGE_FLINK_LAUNCHER=${launcher}`,
+        '-e', 'JOB_MANAGER_RPC_ADDRESS=localhost', '-e', `FLINK_PROPERTIES=${cfg.config.text}`, ref, role, '-D', 'fridge.extra=yes']);
+      try {
+        const deadline = Date.now() + 120_000;
+        while (Date.now() < deadline) {
+          const { stdout } = await run('docker', ['exec', name, 'bash', '-c', 'for p in /proc/[0-9]*; do tr "\\0" "\\n" < $p/cmdline 2>/dev/null; echo "--end--"; done']).catch(() => ({ stdout: '' }));
+          const found = stdout.split('--end--\n').find((c) => c.includes(`.${mainClass[role]}\n`));
+          if (found) return found.trimEnd().split('\n');
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        throw new Error(`${role} with launcher ${launcher}: no Flink JVM after 120 s\n${(await run('docker', ['logs', name]).catch(() => ({ stdout: '' }))).stdout}`);
+      } finally {
+        await run('docker', ['rm', '-f', name]).catch(() => undefined);
+      }
+    };
+    const cds = '-XX:SharedArchiveFile=/opt/flink/cds/flink.jsa';
+    for (const role of ['jobmanager', 'taskmanager'] as const) {
+      const ours = await commandLine('fridge', role);
+      // The one addition: the class-data sharing archive the image build dumped.
+      expect(ours).toContain(cds);
+      expect(ours.filter((a) => a !== cds)).toEqual(await commandLine('flink', role));
+      expect(ours).toContain('-XX:MaxMetaspaceSize=' + cfg.config[role].metaspaceMiB * 1024 * 1024);
+      if (role === 'jobmanager') expect(ours).toContain('-XX:TieredStopAtLevel=1');
+      else expect(ours).toEqual(expect.arrayContaining(['-Dfridge.test=yes', expect.stringMatching(/^-Xloggc:\/opt\/flink\/log\/flink--taskexecutor-0-same-host\.gc$/), 'fridge.extra=yes']));
     }
   }, 300_000);
 

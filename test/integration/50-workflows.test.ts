@@ -289,7 +289,7 @@ describe('the image job reads what it builds from the inventory', () => {
       'conf-file': 'config.yaml',
     });
     // The context is image-build's: docker/'s files and the generated default configuration.
-    expect(readdirSync(path.join(job.runnerTemp, 'image-context')).sort()).toEqual(['Dockerfile', 'entrypoint.sh', 'fridge-base.yaml', 'healthcheck.sh', 'java.security', 'launch.sh']);
+    expect(readdirSync(path.join(job.runnerTemp, 'image-context')).sort()).toEqual(['Dockerfile', 'entrypoint.sh', 'flink-classes.lst', 'fridge-base.yaml', 'healthcheck.sh', 'java.security', 'launch.sh']);
     expect(readFileSync(path.join(job.runnerTemp, 'image-context', 'Dockerfile'), 'utf8')).toBe(readFileSync(path.join(PROJECT_ROOT, 'docker/Dockerfile'), 'utf8'));
     // The deploy job gets the image pinned by the digest build-push-action reports.
     const ref = job.steps.find((s) => s.id === 'ref')!;

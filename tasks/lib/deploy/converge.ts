@@ -123,7 +123,7 @@ export function convergeStep(inv: Inventory, want: Expectation, timeoutMs: numbe
       };
       const outcome: true | string | { message: string } = check
         ? await probe().then((p) => (p.done ? p.result : { ok: false as const, message: p.last }))
-        : await waitFor<true | string>(probe, { timeoutMs, intervalMs: 1_000 });
+        : await waitFor<true | string>(probe, { timeoutMs, intervalMs: 500 });
       const converged = outcome === true;
       const tms = wantedTaskmanagers(services, stack, want);
       const why = typeof outcome === 'string' ? outcome : outcome === true ? '' : outcome.message;

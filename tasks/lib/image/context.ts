@@ -8,7 +8,7 @@ import { generateFlinkConfig, renderFlatYaml, versionKeys } from '../flink/confi
 import type { HostShare } from '../flink/memory.ts';
 import { DOCKER_DIR } from './base.ts';
 
-const FILES = ['Dockerfile', 'entrypoint.sh', 'launch.sh', 'healthcheck.sh', 'java.security'];
+const FILES = ['Dockerfile', 'entrypoint.sh', 'launch.sh', 'healthcheck.sh', 'java.security', 'flink-classes.lst'];
 
 /** The image's own default: a JobManager and a TaskManager sharing one 1 GiB Pi, the smallest supported. */
 export function defaultImageConfig(version: string, stateDir: string): string {
