@@ -137,8 +137,8 @@ describe(`Flink image for ${platforms.join(', ')}`, () => {
       taskmanagerHost: pi,
       slots: 2,
       stateDir: '/tmp/flink-state',
-      // What users put there: quoted values, another option per role, Flink's ${...} expansion.
-      properties: { 'env.java.opts.taskmanager': '"-Dfridge.test=yes -Xloggc:${FLINK_LOG_PREFIX}.gc"' },
+      // What users put there: another option per role, with Flink's ${...} expansion.
+      properties: { 'env.java.opts.taskmanager': '-Dfridge.test=yes -Xloggc:${FLINK_LOG_PREFIX}.gc' },
     });
     if (!cfg.ok) throw new Error('refused');
     const ref = `${registry.host}/fridge-image-test/flink:latest`;
