@@ -28,7 +28,7 @@ export function deployPolicies(kind: 'flink' | 'service' = 'service'): Pick<Comp
       ? // A task only counts as running once its healthcheck passed (the JobManager's REST answers, the
         // TaskManager's RPC port is open); the monitor then only has to catch a crash right after, and deploy
         // waits for the update to complete before it resumes the job: every second of it is job downtime.
-        { parallelism: 0, delay: '0s', failure_action: 'rollback', monitor: '2s', order: 'stop-first' }
+        { parallelism: 0, delay: '0s', failure_action: 'rollback', monitor: '1s', order: 'stop-first' }
       : { parallelism: 1, delay: '10s', failure_action: 'rollback', monitor: '30s', order: 'stop-first' };
   return {
     restart_policy: { condition: 'any', delay: '5s', window: '30s' },
