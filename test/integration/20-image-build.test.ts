@@ -27,6 +27,12 @@ async function fixedRepo(): Promise<string> {
   return dir;
 }
 
+/** The arguments of the JVM in a container that runs this main class (read from /proc: the image has no ps). */
+async function flinkJvmArgs(container: string, mainClass: string): Promise<string[] | undefined> {
+  const { stdout } = await run('docker', ['exec', container, 'bash', '-c', 'for p in /proc/[0-9]*; do tr "\\0" "\\n" < $p/cmdline 2>/dev/null; echo "--end--"; done']).catch(() => ({ stdout: '' }));
+  return stdout.split('--end--\n').find((c) => c.includes(`.${mainClass}\n`))?.trimEnd().split('\n');
+}
+
 describe(`Flink image for ${platforms.join(', ')}`, () => {
   let registry: TestRegistry;
   let opts: ImageBuildOptions;
@@ -93,9 +99,7 @@ describe(`Flink image for ${platforms.join(', ')}`, () => {
       const conf = await run('docker', ['exec', name, 'cat', '/opt/flink/conf/config.yaml']);
       expect(conf.stdout).toContain('web.submit.enable: false');
       expect(conf.stdout).toContain('jobmanager.rpc.address: localhost');
-      const scan = String.raw`for p in /proc/[0-9]*; do c=$(tr '\0' ' ' < $p/cmdline 2>/dev/null); [[ $c == *StandaloneSessionClusterEntrypoint* ]] && echo "$c"; done; true`;
-      const jvm = await run('docker', ['exec', name, 'bash', '-c', scan]);
-      expect(jvm.stdout).toContain('-Xshare:on');
+      expect(await flinkJvmArgs(name, 'StandaloneSessionClusterEntrypoint')).toContain('-Xshare:on');
     } finally {
       await run('docker', ['rm', '-f', name]);
     }
@@ -151,9 +155,8 @@ describe(`Flink image for ${platforms.join(', ')}`, () => {
       try {
         const deadline = Date.now() + 120_000;
         while (Date.now() < deadline) {
-          const { stdout } = await run('docker', ['exec', name, 'bash', '-c', 'for p in /proc/[0-9]*; do tr "\\0" "\\n" < $p/cmdline 2>/dev/null; echo "--end--"; done']).catch(() => ({ stdout: '' }));
-          const found = stdout.split('--end--\n').find((c) => c.includes(`.${mainClass[role]}\n`));
-          if (found) return found.trimEnd().split('\n');
+          const found = await flinkJvmArgs(name, mainClass[role]);
+          if (found) return found;
           await new Promise((r) => setTimeout(r, 500));
         }
         throw new Error(`${role} with launcher ${launcher}: no Flink JVM after 120 s\n${(await run('docker', ['logs', name]).catch(() => ({ stdout: '' }))).stdout}`);

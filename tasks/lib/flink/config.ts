@@ -67,7 +67,7 @@ const JAVA17_OPTS = [
   ),
 ].join(' ');
 
-export const JOBMANAGER_JIT = '-XX:TieredStopAtLevel=1';
+const JOBMANAGER_JIT = '-XX:TieredStopAtLevel=1';
 
 /** DNS cache times for a swarm (docker/java.security, baked into the image); a JRE without the file ignores it. */
 export const FRIDGE_JAVA_SECURITY = '/opt/flink/conf/fridge-java.security';
