@@ -110,7 +110,7 @@ describe('job submission against a real Flink', () => {
     expect(sp.ok, sp.ok ? '' : sp.message).toBe(true);
     if (!sp.ok) return;
     expect(sp.value).toContain(dir);
-    const stopped = await cluster().job(jobId);
+    const stopped = await cluster().jobStatus(jobId);
     expect(stopped.ok && stopped.value.state).toBe('FINISHED');
 
     const resumed = await submitJob(cluster(), { jar, args: ['--rate', '20'], fromSavepoint: sp.value });
@@ -146,7 +146,7 @@ describe('job submission against a real Flink', () => {
     expect(out.savepoint).toContain(path.join(scratch, 'upgrade'));
     const { digest } = await jarIdentity(v2);
     expect(out.jobName).toBe(`sensor-window@${digest}`);
-    const old = await cluster().job(jobId);
+    const old = await cluster().jobStatus(jobId);
     expect(old.ok && old.value.state).toBe('FINISHED');
     expect(await countReaches(out.jobId, before + 1, 8_000)).toBeGreaterThan(before);
     // Only the running version's jar stays uploaded.
@@ -268,7 +268,7 @@ describe('a stack update over a job whose tasks cannot run (no savepoint possibl
     const refused = await stopRunningJobs(cluster(), dir, () => []);
     expect(refused.ok).toBe(false);
     expect(refused.ok ? '' : refused.msg).toMatch(/stop-with-savepoint of job .* failed: .*no remembered savepoint or retained checkpoint/);
-    const still = await cluster().job(stuck);
+    const still = await cluster().jobStatus(stuck);
     expect(still.ok && still.value.state).toBe('RUNNING');
 
     const name = still.ok ? still.value.name : '';
@@ -277,7 +277,7 @@ describe('a stack update over a job whose tasks cannot run (no savepoint possibl
     expect(kept.ok, kept.ok ? '' : kept.msg).toBe(true);
     const mine = kept.ok ? kept.stopped.find((s) => s.jobId === stuck) : undefined;
     expect(mine).toMatchObject({ savepoint: earlier.savepoint, fallback: expect.stringContaining('no savepoint possible; cancelled') });
-    const after = await cluster().job(stuck);
+    const after = await cluster().jobStatus(stuck);
     expect(after.ok && after.value.state).toBe('CANCELED');
   }, 120_000);
 });

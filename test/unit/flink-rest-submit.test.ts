@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Inventory } from '../../tasks/lib/inventory/types.ts';
 import { decideSubmit, parseJobName, programArgs, type JobRef } from '../../tasks/lib/flink/jobs.ts';
 import { flinkRunCommand, parseFlinkList, parseSavepointPath, parseSubmittedJobId } from '../../tasks/lib/flink/submit-cli.ts';
+import { describeTasks } from '../../tasks/lib/flink/submit-rest.ts';
 import { forgetStopped, recallStopped, rememberStopped } from '../../tasks/lib/deploy/savepoints.ts';
 import { parseJobSubmitArgs, planFromDecision, savepointFromStackUpdate, splitArgs } from '../../tasks/lib/phases/job-submit.ts';
 
@@ -153,5 +154,12 @@ describe('the job-submit phase options', () => {
     expect(planFromDecision({ kind: 'conflict', job: job('a', 'n', 'RUNNING'), msg: 'stop it' }, 'sensor-window', apply)).toEqual({ kind: 'fail', msg: 'stop it' });
     const submit = planFromDecision({ kind: 'submit' }, 'sensor-window', apply);
     expect(submit.kind === 'change' && submit.changes.map((c) => c.summary)).toEqual(['submit sensor-window']);
+  });
+});
+
+describe('a job still starting', () => {
+  it('is described by the states its subtasks are in', () => {
+    expect(describeTasks({ total: 3, running: 1, finished: 0, deploying: 2, created: 0, initializing: 0 })).toBe('1/3 running, 2 deploying');
+    expect(describeTasks({ total: 2, running: 0, finished: 0 })).toBe('0/2 running');
   });
 });

@@ -128,9 +128,11 @@ describe('FlinkRest', () => {
       { status: 200, body: { status: { id: 'IN_PROGRESS' }, operation: null } },
       { status: 200, body: { status: { id: 'COMPLETED' }, operation: { location: 'file:/sp/savepoint-b-1' } } },
     ];
-    routes[`GET /jobs/${jid}`] = [
-      { status: 200, body: { jid, name: 'n', state: 'RUNNING', 'start-time': 1, vertices: [] } },
-      { status: 200, body: { jid, name: 'n', state: 'FINISHED', 'start-time': 1, vertices: [] } },
+    // The job's end is read from /jobs/overview: /jobs/:id comes from a cache up to 3 s old.
+    const other = { jid: 'o'.repeat(32), name: 'other', state: 'RUNNING', 'start-time': 1 };
+    routes['GET /jobs/overview'] = [
+      { status: 200, body: { jobs: [other, { jid, name: 'n', state: 'RUNNING', 'start-time': 1 }] } },
+      { status: 200, body: { jobs: [other, { jid, name: 'n', state: 'FINISHED', 'start-time': 1 }] } },
     ];
     const r = await client().stopWithSavepoint(jid, 'file:///sp', { timeoutMs: 5_000, intervalMs: 10 });
     expect(r).toEqual({ ok: true, value: 'file:/sp/savepoint-b-1' });
@@ -139,8 +141,8 @@ describe('FlinkRest', () => {
       `POST /jobs/${jid}/stop`,
       `GET /jobs/${jid}/savepoints/req1`,
       `GET /jobs/${jid}/savepoints/req1`,
-      `GET /jobs/${jid}`,
-      `GET /jobs/${jid}`,
+      'GET /jobs/overview',
+      'GET /jobs/overview',
     ]);
   });
 

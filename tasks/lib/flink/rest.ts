@@ -40,11 +40,14 @@ export function isTerminal(state: JobState): boolean {
   return TERMINAL.has(state);
 }
 
+const TaskCounts = z.object({ total: z.number(), running: z.number(), finished: z.number() }).passthrough();
 const JobSummary = z.object({
   jid: z.string(),
   name: z.string(),
   state: z.enum(JOB_STATES),
   'start-time': z.number(),
+  /** Subtasks per execution state (total, running, finished, deploying, ...). */
+  tasks: TaskCounts.optional(),
 });
 export type JobSummary = z.infer<typeof JobSummary>;
 const JobsOverview = z.object({ jobs: z.array(JobSummary) });
@@ -200,6 +203,18 @@ export class FlinkRest {
     return r.ok ? { ok: true, value: r.value.jobs } : r;
   }
 
+  /**
+   * A job's current state from the dispatcher. Unlike /jobs/:id, which Flink serves from a cache refreshed
+   * every web.refresh-interval (3 s), this is never stale: a wait on it ends as soon as the state changes.
+   */
+  async jobStatus(jobId: string): Promise<RestResult<JobSummary>> {
+    const r = await this.jobs();
+    if (!r.ok) return r;
+    const job = r.value.find((j) => j.jid === jobId);
+    return job ? { ok: true, value: job } : { ok: false, status: 404, message: `no job ${jobId} on ${this.baseUrl}` };
+  }
+
+  /** The job's plan and vertices; may be up to web.refresh-interval old (see jobStatus). */
   job(jobId: string): Promise<RestResult<JobDetails>> {
     return this.json('GET', `/jobs/${encodeURIComponent(jobId)}`, JobDetails);
   }
@@ -248,7 +263,7 @@ export class FlinkRest {
   /** Waits until the job's state satisfies `accept`; the state it reached. */
   async waitForState(jobId: string, accept: (s: JobState) => boolean, wait: WaitOptions): Promise<RestResult<JobState>> {
     return waitFor(async (): Promise<Probe<RestResult<JobState>>> => {
-      const j = await this.job(jobId);
+      const j = await this.jobStatus(jobId);
       if (!j.ok) return j.status === 0 ? { done: false, last: j.message } : { done: true, result: j };
       if (accept(j.value.state)) return { done: true, result: { ok: true, value: j.value.state } };
       return { done: false, last: `job ${jobId} is ${j.value.state}` };

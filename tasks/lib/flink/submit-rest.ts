@@ -153,20 +153,27 @@ export type Started = { ok: true; state: JobState; name: string } | { ok: false;
 export async function waitStarted(rest: FlinkRest, jobId: string, timeoutMs: number): Promise<Started> {
   const r = await waitFor(
     async (): Promise<Probe<Started>> => {
-      const j = await rest.job(jobId);
+      const j = await rest.jobStatus(jobId);
       if (!j.ok) return j.status === 0 || j.status === 404 ? { done: false, last: j.message } : { done: true, result: { ok: false, message: j.message } };
-      const { state, name, vertices } = j.value;
+      const { state, name, tasks } = j.value;
       if (state === 'FINISHED') return { done: true, result: { ok: true, state, name } };
       if (isTerminal(state)) return { done: true, result: await failure(rest, jobId, `job ${name} ${state}`) };
-      const waiting = vertices.filter((v) => v.status !== 'RUNNING' && v.status !== 'FINISHED');
-      if (state === 'RUNNING' && vertices.length > 0 && waiting.length === 0) return { done: true, result: { ok: true, state, name } };
-      return { done: false, last: `job ${name} ${state}, tasks: ${vertices.map((v) => `${v.name}=${v.status}`).join(', ')}` };
+      if (state === 'RUNNING' && tasks && tasks.total > 0 && tasks.running + tasks.finished === tasks.total) return { done: true, result: { ok: true, state, name } };
+      return { done: false, last: `job ${name} ${state}, tasks: ${tasks ? describeTasks(tasks) : 'not reported'}` };
     },
     { timeoutMs, intervalMs: 500 },
   );
   // A timeout (TimedOut carries a status) still says why, with the job's latest exception when there is one.
   if ('status' in r) return failure(rest, jobId, `job ${jobId} did not start: ${r.message}`);
   return r;
+}
+
+/** "1/3 running, 2 deploying": the states that have subtasks. */
+export function describeTasks(tasks: Record<string, unknown> & { total: number; running: number }): string {
+  const others = Object.entries(tasks)
+    .filter(([k, v]) => k !== 'total' && k !== 'running' && typeof v === 'number' && v > 0)
+    .map(([k, v]) => `${String(v)} ${k}`);
+  return [`${tasks.running}/${tasks.total} running`, ...others].join(', ');
 }
 
 async function failure(rest: FlinkRest, jobId: string, headline: string): Promise<Started> {
