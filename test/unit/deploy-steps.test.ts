@@ -1,6 +1,7 @@
 // Facts in → plan out for the stack-deploy and scale steps (pyinfra-style fixtures), including the no-op case.
 import { describe, expect, it } from 'vitest';
-import { failedUpdate, parseServiceLs } from '../../tasks/lib/deploy/converge.ts';
+import { convergeVerdict, failedUpdate, parseServiceLs } from '../../tasks/lib/deploy/converge.ts';
+import { slotsToResume, type StoppedJob } from '../../tasks/lib/deploy/savepoints.ts';
 import { flinkUrl } from '../../tasks/lib/deploy/endpoints.ts';
 import { resolveImageRef } from '../../tasks/lib/deploy/image-ref.ts';
 import { stackDeployStep, stackDigest, stackFilesStep, stackSecretsStep } from '../../tasks/lib/deploy/stack-steps.ts';
@@ -116,6 +117,37 @@ describe('reading the swarm', () => {
     expect(failedUpdate(parseServiceLs('flink_jobmanager 1/1\n---\nflink_jobmanager rollback_completed\n'))?.name).toBe('flink_jobmanager');
     expect(failedUpdate(parseServiceLs('flink_jobmanager 1/1\n---\nflink_jobmanager completed\n'))).toBeUndefined();
   });
+  it('is converged only when every service settled and Flink has every taskmanager and slot', () => {
+    const want = { slotsPerTaskmanager: 1 };
+    const rolling = parseServiceLs('flink_jobmanager 1/1\nflink_taskmanager 4/5\n---\nflink_jobmanager completed\nflink_taskmanager updating\n');
+    const done = parseServiceLs('flink_jobmanager 1/1\nflink_taskmanager 5/5\n---\nflink_jobmanager completed\nflink_taskmanager completed\n');
+    expect(convergeVerdict('flink', want, rolling, overview(4), true)).toEqual({
+      kind: 'waiting',
+      state: 'flink_jobmanager 1/1, flink_taskmanager 4/5; Flink: 4/5 taskmanagers, 4/5 slots',
+    });
+    expect(convergeVerdict('flink', want, done, overview(4), true).kind).toBe('waiting');
+    expect(convergeVerdict('flink', want, done, overview(5), false).kind).toBe('waiting');
+    expect(convergeVerdict('flink', want, done, overview(5), true)).toEqual({ kind: 'done' });
+    expect(convergeVerdict('flink', want, parseServiceLs('flink_jobmanager 1/1\n---\nflink_jobmanager rollback_completed\n'), overview(5), true)).toMatchObject({ kind: 'failed' });
+  });
+  it('for a resume, is ready once the new jobmanager runs and Flink has the stopped jobs\' slots', () => {
+    const want = { slotsPerTaskmanager: 1, resumeSlots: 2 };
+    const jmUpdating = parseServiceLs('flink_jobmanager 1/1\nflink_taskmanager 2/5\n---\nflink_jobmanager updating\nflink_taskmanager updating\n');
+    const jmDone = parseServiceLs('flink_jobmanager 1/1\nflink_taskmanager 2/5\n---\nflink_jobmanager completed\nflink_taskmanager updating\n');
+    // While the jobmanager is being replaced, a REST answer may still come from the old one.
+    expect(convergeVerdict('flink', want, jmUpdating, overview(5), true).kind).toBe('waiting');
+    expect(convergeVerdict('flink', want, jmDone, overview(1), true)).toEqual({
+      kind: 'waiting',
+      state: 'flink_jobmanager 1/1, flink_taskmanager 2/5; Flink: 1/5 taskmanagers, 1/5 slots; 2 slots needed to resume the stopped jobs',
+    });
+    expect(convergeVerdict('flink', want, jmDone, overview(2), false).kind).toBe('waiting');
+    expect(convergeVerdict('flink', want, jmDone, overview(2), true)).toEqual({ kind: 'done' });
+  });
+  it('counts the slots stopped jobs need to resume: their widest operator each, one when unknown', () => {
+    const job = (slots?: number): StoppedJob => ({ cluster: 'c', name: 'j', jobId: 'x', savepoint: 's', stoppedAt: 0, ...(slots ? { slots } : {}) });
+    expect(slotsToResume([job(3), job()])).toBe(4);
+    expect(slotsToResume([])).toBe(0);
+  });
   it('formats status as tables with the dashboard URL', () => {
     const text = formatStatus({
       nodes: parseNodeLs('pi1\tReady\tActive\tLeader\npi2\tReady\tActive\t\n'),
@@ -146,3 +178,7 @@ describe('endpoints and image', () => {
     expect(resolveImageRef(inv, undefined, new Map(), none)).toBe(`10.77.0.1:5000/fridge/flink:${inv.cluster.flink.version}`);
   });
 });
+
+function overview(taskmanagers: number) {
+  return { taskmanagers, 'slots-total': taskmanagers, 'slots-available': taskmanagers, 'jobs-running': 0, 'flink-version': '2.3.0' };
+}

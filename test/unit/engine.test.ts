@@ -132,6 +132,16 @@ describe('runner', () => {
   });
 });
 
+describe('phases of one command', () => {
+  it('a phase knows which phases the command runs after it', () => {
+    const s = { ...session(hosts()), phases: ['stack-deploy', 'job-submit'] };
+    expect(new Run('stack-deploy', s).runsLater('job-submit')).toBe(true);
+    expect(new Run('job-submit', s).runsLater('stack-deploy')).toBe(false);
+    expect(new Run('stack-deploy', { ...s, phases: ['stack-deploy'] }).runsLater('job-submit')).toBe(false);
+    expect(new Run('stack-deploy', session(hosts())).runsLater('job-submit')).toBe(false);
+  });
+});
+
 describe('exit codes', () => {
   const base = { ok: 1, changed: 0, failed: 0, skipped: 0, unreachable: false };
   it.each([

@@ -111,6 +111,7 @@ export async function main(taskName: string, argv: string[]): Promise<number> {
     pool: new TransportPool(),
     args,
     shared: new Map(),
+    phases: phases.map((p) => p.name),
   };
   const summaries: RunSummary[] = [];
   const runPhases = async (): Promise<number> => {

@@ -61,6 +61,12 @@ function settled(s: ServiceReplicas): boolean {
 export const SHARED_DEPLOYED_AT = 'stack.deployedAt';
 const NOTICE_MS = 5_000;
 
+/**
+ * Set by stack-deploy when it waited only until the stopped jobs could resume (job-submit comes later in
+ * the same command): job-submit then waits for the whole stack, within this many milliseconds.
+ */
+export const SHARED_CONVERGE_LEFT = 'stack.convergeLeftMs';
+
 /** The errors of tasks that are not running, as `docker service ps --no-trunc` shows them. */
 export async function failingTasks(transport: Transport, services: string[]): Promise<string> {
   if (services.length === 0) return '';
@@ -75,6 +81,12 @@ export interface Expectation {
   slotsPerTaskmanager: number;
   /** Service short name → replicas wanted; others are taken as the swarm says (a scaled taskmanager service stays scaled). */
   replicas?: Record<string, number>;
+  /**
+   * Wait only until jobs stopped for the update can resume: the jobmanager service runs its new spec and
+   * Flink has this many slots. The caller waits for the rest once they run again, so a job is not kept
+   * down by the last taskmanager to start.
+   */
+  resumeSlots?: number;
 }
 
 /** Taskmanagers Flink should report: what the taskmanager service wants to run. */
@@ -90,10 +102,34 @@ export interface ConvergeFacts {
   detail: string;
 }
 
-function describeState(services: ServiceReplicas[], overview: ClusterOverview | undefined, tms: number, slots: number): string {
+function describeState(services: ServiceReplicas[], overview: ClusterOverview | undefined, tms: number, slots: number, resumeSlots?: number): string {
   const svc = services.map((s) => `${s.name} ${s.running}/${s.desired}`).join(', ') || 'no services';
   const flink = overview ? `Flink: ${overview.taskmanagers}/${tms} taskmanagers, ${overview['slots-total']}/${slots} slots` : 'Flink REST not answering yet';
-  return `${svc}; ${flink}`;
+  const resume = resumeSlots === undefined ? '' : `; ${resumeSlots} slot${resumeSlots === 1 ? '' : 's'} needed to resume the stopped jobs`;
+  return `${svc}; ${flink}${resume}`;
+}
+
+export type Verdict = { kind: 'done' } | { kind: 'failed'; why: string } | { kind: 'waiting'; state: string };
+
+/**
+ * One look at the swarm and Flink (pure). `noticed`: the swarm has had time to start the update, so a
+ * service still showing its old tasks as settled is not taken for the new ones.
+ */
+export function convergeVerdict(stack: string, want: Expectation, services: ServiceReplicas[], overview: ClusterOverview | undefined, noticed: boolean): Verdict {
+  const broken = failedUpdate(services);
+  if (broken) return { kind: 'failed', why: `update of ${broken.name} failed (${broken.update}): the swarm rolled it back or paused it` };
+  const tms = wantedTaskmanagers(services, stack, want);
+  const slots = tms * want.slotsPerTaskmanager;
+  let ok: boolean;
+  if (want.resumeSlots !== undefined) {
+    // Settled means the new jobmanager passed its healthcheck, so the REST answer is the new cluster's.
+    const jobmanager = services.find((s) => s.name === `${stack}_jobmanager`);
+    ok = noticed && jobmanager !== undefined && settled(jobmanager) && overview !== undefined && overview['slots-total'] >= want.resumeSlots;
+  } else {
+    const servicesOk = noticed && services.length > 0 && services.every((s) => settled(s) && (want.replicas?.[s.name.slice(stack.length + 1)] ?? s.desired) === s.desired);
+    ok = servicesOk && overview !== undefined && tms > 0 && overview.taskmanagers === tms && overview['slots-total'] === slots;
+  }
+  return ok ? { kind: 'done' } : { kind: 'waiting', state: describeState(services, overview, tms, slots, want.resumeSlots) };
 }
 
 export function convergeStep(inv: Inventory, want: Expectation, timeoutMs: number, label = 'converged'): Step<ConvergeFacts> {
@@ -109,17 +145,9 @@ export function convergeStep(inv: Inventory, want: Expectation, timeoutMs: numbe
         services = await readServices(transport, stack);
         const o = await rest.overview();
         overview = o.ok ? o.value : undefined;
-        const broken = failedUpdate(services);
-        if (broken) return { done: true as const, result: `update of ${broken.name} failed (${broken.update}): the swarm rolled it back or paused it` };
         const deployedAt = Number(shared.get(SHARED_DEPLOYED_AT) ?? 0);
-        const servicesOk =
-          Date.now() >= deployedAt + NOTICE_MS &&
-          services.length > 0 &&
-          services.every((s) => settled(s) && (want.replicas?.[s.name.slice(stack.length + 1)] ?? s.desired) === s.desired);
-        const tms = wantedTaskmanagers(services, stack, want);
-        const slots = tms * want.slotsPerTaskmanager;
-        const flinkOk = overview !== undefined && tms > 0 && overview.taskmanagers === tms && overview['slots-total'] === slots;
-        return servicesOk && flinkOk ? { done: true as const, result: true as const } : { done: false as const, last: describeState(services, overview, tms, slots) };
+        const v = convergeVerdict(stack, want, services, overview, Date.now() >= deployedAt + NOTICE_MS);
+        return v.kind === 'waiting' ? { done: false as const, last: v.state } : { done: true as const, result: v.kind === 'done' ? (true as const) : v.why };
       };
       const outcome: true | string | { message: string } = check
         ? await probe().then((p) => (p.done ? p.result : { ok: false as const, message: p.last }))
@@ -127,7 +155,7 @@ export function convergeStep(inv: Inventory, want: Expectation, timeoutMs: numbe
       const converged = outcome === true;
       const tms = wantedTaskmanagers(services, stack, want);
       const why = typeof outcome === 'string' ? outcome : outcome === true ? '' : outcome.message;
-      const detail = converged ? describeState(services, overview, tms, tms * want.slotsPerTaskmanager) : `${why}\n${await failingTasks(transport, services.map((s) => s.name))}`.trim();
+      const detail = converged ? describeState(services, overview, tms, tms * want.slotsPerTaskmanager, want.resumeSlots) : `${why}\n${await failingTasks(transport, services.map((s) => s.name))}`.trim();
       return { converged, waitedMs: Date.now() - started, services, overview, detail };
     },
     plan(facts, { check }) {

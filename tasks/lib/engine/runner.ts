@@ -28,6 +28,8 @@ export interface Session {
   args: Record<string, string | boolean | string[] | undefined>;
   /** Shared between phases of one command (deploy hands the image reference to stack-deploy). */
   shared: Map<string, unknown>;
+  /** The phases this command runs, in order (absent: only the one being run). */
+  phases?: string[];
 }
 
 export interface PlayOptions {
@@ -109,6 +111,13 @@ export class Run {
   }
   get args(): Session['args'] {
     return this.session.args;
+  }
+
+  /** Whether this command runs the phase `name` after this one: a phase may leave work to it. */
+  runsLater(name: string): boolean {
+    const order = this.session.phases ?? [];
+    const here = order.indexOf(this.phase);
+    return here >= 0 && order.indexOf(name) > here;
   }
 
   /** Hosts still in the run: selected by --limit, not failed or unreachable earlier. */

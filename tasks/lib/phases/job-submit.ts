@@ -3,6 +3,7 @@
 // (--mode cli). Idempotent: the same jar already running is left alone; a new version of a running job is
 // upgraded through a savepoint; a job that fails to start is reported with Flink's root exception.
 
+import { convergeStep, SHARED_CONVERGE_LEFT } from '../deploy/converge.ts';
 import { flinkUrl } from '../deploy/endpoints.ts';
 import { forgetStopped, newestStopped, recallStopped, SHARED_SAVEPOINTS_KEY, savepointDir, type StoppedJob } from '../deploy/savepoints.ts';
 import type { Phase } from '../engine/phase.ts';
@@ -168,34 +169,48 @@ export const phase: Phase = {
     timeout: { type: 'string', placeholder: 'SECONDS', description: 'how long the job may take to have all tasks running (default 120)' },
   },
   async run(run) {
-    const inv = run.inventory;
-    const jm = jobmanagerHost(inv);
-    const parsed = parseJobSubmitArgs(run.args, inv);
-    if (!parsed.ok) {
-      run.fail(jm.name, 'job-submit options', parsed.msg);
-      return;
-    }
-    let jar = parsed.value.jar;
-    if (!jar) {
-      try {
-        jar = await buildExampleJob();
-      } catch (err) {
-        run.fail(jm.name, 'build example job', err instanceof Error ? err.message : String(err));
-        return;
-      }
-    }
-    const req: JobSubmitOptions = { ...parsed.value, jar };
-    if (!req.fromSavepoint) {
-      const sp = savepointFromStackUpdate(run.shared, jar.replace(/^.*\//, '').replace(/\.jar$/i, ''), () => recallStopped(flinkUrl(inv)));
-      if (sp) {
-        req.fromSavepoint = sp;
-        run.message('info', `resuming from the savepoint taken when the stack was updated: ${sp}`);
-      }
-    }
-    // REST calls go from this machine, but the step belongs to the jobmanager's host in the recap.
-    const seen: { decision?: SubmitDecision } = {};
-    const step = req.mode === 'cli' ? cliStep(run, { ...req, stack: inv.cluster.stackName, sudo: true }, seen) : restStep(run, req, seen);
-    await run.play({ name: 'job-submit', hosts: [jm], steps: [step] });
-    reportRunning(run, seen.decision, req.mode === 'rest' ? req.restUrl : undefined);
+    await submitJob(run);
+    await convergeLeft(run);
   },
 };
+
+/** What stack-deploy left for after the resume: every service and taskmanager of the stack up. */
+async function convergeLeft(run: Run): Promise<void> {
+  const leftMs = run.shared.get(SHARED_CONVERGE_LEFT);
+  if (typeof leftMs !== 'number') return;
+  run.shared.delete(SHARED_CONVERGE_LEFT);
+  const inv = run.inventory;
+  await run.play({ name: `stack ${inv.cluster.stackName} converged`, hosts: [leader(inv)], steps: [convergeStep(inv, { slotsPerTaskmanager: inv.cluster.flink.slotsPerTaskmanager }, leftMs)] });
+}
+
+async function submitJob(run: Run): Promise<void> {
+  const inv = run.inventory;
+  const jm = jobmanagerHost(inv);
+  const parsed = parseJobSubmitArgs(run.args, inv);
+  if (!parsed.ok) {
+    run.fail(jm.name, 'job-submit options', parsed.msg);
+    return;
+  }
+  let jar = parsed.value.jar;
+  if (!jar) {
+    try {
+      jar = await buildExampleJob();
+    } catch (err) {
+      run.fail(jm.name, 'build example job', err instanceof Error ? err.message : String(err));
+      return;
+    }
+  }
+  const req: JobSubmitOptions = { ...parsed.value, jar };
+  if (!req.fromSavepoint) {
+    const sp = savepointFromStackUpdate(run.shared, jar.replace(/^.*\//, '').replace(/\.jar$/i, ''), () => recallStopped(flinkUrl(inv)));
+    if (sp) {
+      req.fromSavepoint = sp;
+      run.message('info', `resuming from the savepoint taken when the stack was updated: ${sp}`);
+    }
+  }
+  // REST calls go from this machine, but the step belongs to the jobmanager's host in the recap.
+  const seen: { decision?: SubmitDecision } = {};
+  const step = req.mode === 'cli' ? cliStep(run, { ...req, stack: inv.cluster.stackName, sudo: true }, seen) : restStep(run, req, seen);
+  await run.play({ name: 'job-submit', hosts: [jm], steps: [step] });
+  reportRunning(run, seen.decision, req.mode === 'rest' ? req.restUrl : undefined);
+}

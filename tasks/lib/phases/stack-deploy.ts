@@ -1,9 +1,9 @@
 // stack-deploy: the seed's "Deploying Flink image on a Cluster", from a stack generated from the inventory.
-import { convergeStep } from '../deploy/converge.ts';
+import { convergeStep, SHARED_CONVERGE_LEFT, type Expectation } from '../deploy/converge.ts';
 import { flinkUrl, stackDir } from '../deploy/endpoints.ts';
 import { resolveImageRef } from '../deploy/image-ref.ts';
 import { flinkHosts, imagePulledStep } from '../deploy/pre-pull.ts';
-import { rememberStopped, savepointDir, SHARED_SAVEPOINTS_KEY, stopRunningJobs } from '../deploy/savepoints.ts';
+import { rememberStopped, savepointDir, SHARED_SAVEPOINTS_KEY, slotsToResume, stopRunningJobs, type StoppedJob } from '../deploy/savepoints.ts';
 import { FlinkRest } from '../flink/rest.ts';
 import { enabledServices, serviceImagesStep } from '../deploy/service-images-step.ts';
 import { LOCALHOST } from '../inventory/local-host.ts';
@@ -54,6 +54,7 @@ export const phase: Phase = {
     await run.play({ name: `pull ${imageRef}`, hosts: flinkHosts(inv), steps: [imagePulledStep(inv, imageRef)] });
     if (run.active([lead]).length === 0) return;
     // A stack update restarts Flink: keep running jobs by stopping them with a savepoint first.
+    let stoppedJobs: StoppedJob[] = [];
     if (!run.check && run.active([lead]).length > 0) {
       const deployed = await deployedDigest(run);
       if (deployed !== undefined && deployed !== stackDigest(stack)) {
@@ -68,18 +69,26 @@ export const phase: Phase = {
         }
         run.shared.set(SHARED_SAVEPOINTS_KEY, stopped.stopped);
         rememberStopped(stopped.stopped);
+        stoppedJobs = stopped.stopped;
       }
     }
     if (enabledServices(inv).length > 0) {
       await run.play({ name: 'optional services', hosts: [LOCALHOST], steps: [serviceImagesStep(inv)] });
       if (run.active([LOCALHOST]).length === 0) return;
     }
-    const timeoutS = Number(run.args['converge-timeout'] ?? DEFAULT_CONVERGE_TIMEOUT_S);
+    const timeoutMs = Number(run.args['converge-timeout'] ?? DEFAULT_CONVERGE_TIMEOUT_S) * 1000;
+    const want: Expectation = { slotsPerTaskmanager: inv.cluster.flink.slotsPerTaskmanager };
+    // The jobs' downtime should end when the new cluster can run them, not when its last taskmanager is
+    // up: job-submit resumes them, then waits for the rest of the stack.
+    const resumeFirst = stoppedJobs.length > 0 && run.runsLater('job-submit');
+    if (resumeFirst) want.resumeSlots = slotsToResume(stoppedJobs);
+    const started = Date.now();
     await run.play({
       name: `deploy stack ${inv.cluster.stackName} (${imageRef})`,
       hosts: [lead],
-      steps: [registryLoginStep(inv), stackFilesStep(inv, stack), stackSecretsStep(stack), stackDeployStep(inv, stack), convergeStep(inv, { slotsPerTaskmanager: inv.cluster.flink.slotsPerTaskmanager }, timeoutS * 1000)],
+      steps: [registryLoginStep(inv), stackFilesStep(inv, stack), stackSecretsStep(stack), stackDeployStep(inv, stack), convergeStep(inv, want, timeoutMs, resumeFirst ? 'ready to resume jobs' : 'converged')],
     });
+    if (resumeFirst && run.active([lead]).length > 0) run.shared.set(SHARED_CONVERGE_LEFT, Math.max(60_000, timeoutMs - (Date.now() - started)));
     run.outputs['Flink dashboard'] = flinkUrl(inv);
   },
 };
