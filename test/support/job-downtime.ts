@@ -1,25 +1,42 @@
 // Measures what a user of the job sees during a redeploy: how long no job of that name had all its tasks
-// running, sampled from Flink's /jobs/overview (the tasks' own counts, not just the job's state).
+// running, sampled from Flink's /jobs/overview (the tasks' own counts, not just the job's state). Also keeps
+// each change of what Flink showed (taskmanagers, the job's state and tasks), for a timeline.
 
 interface Sample {
   at: number;
   processing: boolean;
+  view: string;
 }
 
-async function processing(baseUrl: string, jobPrefix: string): Promise<boolean> {
+interface JobsOverview {
+  jobs?: Array<{ name?: string; state?: string; tasks?: { total?: number; running?: number } }>;
+}
+
+async function getJson<T>(url: string): Promise<T | undefined> {
   try {
-    const res = await fetch(`${baseUrl}/jobs/overview`, { signal: AbortSignal.timeout(1_000) });
-    if (!res.ok) return false;
-    const body = (await res.json()) as { jobs?: Array<{ name?: string; state?: string; tasks?: { total?: number; running?: number } }> };
-    return (body.jobs ?? []).some((j) => j.name?.startsWith(jobPrefix) && j.state === 'RUNNING' && (j.tasks?.total ?? 0) > 0 && j.tasks?.running === j.tasks?.total);
+    const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+    return res.ok ? ((await res.json()) as T) : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
+async function sample(baseUrl: string, jobPrefix: string): Promise<Omit<Sample, 'at'>> {
+  const [overview, jobs] = await Promise.all([getJson<{ taskmanagers?: number }>(`${baseUrl}/overview`), getJson<JobsOverview>(`${baseUrl}/jobs/overview`)]);
+  const ours = (jobs?.jobs ?? []).filter((j) => j.name?.startsWith(jobPrefix));
+  const processing = ours.some((j) => j.state === 'RUNNING' && (j.tasks?.total ?? 0) > 0 && j.tasks?.running === j.tasks?.total);
+  const live = ours.find((j) => j.state !== 'FINISHED' && j.state !== 'CANCELED' && j.state !== 'FAILED') ?? ours.at(-1);
+  const job = live ? `job ${live.state ?? '?'} ${live.tasks?.running ?? 0}/${live.tasks?.total ?? 0} tasks running` : 'no job';
+  const view = overview === undefined ? 'Flink REST down' : `Flink: ${overview.taskmanagers ?? 0} taskmanagers, ${job}`;
+  return { processing, view };
+}
+
 export interface DowntimeWatch {
-  /** Stops sampling; the longest stretch without a fully running job, from the last sample with one to the next. */
-  stop(): Promise<{ downtimeMs: number; samples: number }>;
+  /**
+   * Stops sampling. downtimeMs: the longest stretch without a fully running job, from the last sample with
+   * one to the next. changes: what Flink showed, each time it changed.
+   */
+  stop(): Promise<{ downtimeMs: number; samples: number; changes: Array<{ at: number; view: string }> }>;
 }
 
 export function watchJobDowntime(baseUrl: string, jobPrefix: string, intervalMs = 250): DowntimeWatch {
@@ -28,7 +45,7 @@ export function watchJobDowntime(baseUrl: string, jobPrefix: string, intervalMs 
   const loop = (async () => {
     while (running) {
       const at = Date.now();
-      samples.push({ at, processing: await processing(baseUrl, jobPrefix) });
+      samples.push({ at, ...(await sample(baseUrl, jobPrefix)) });
       await new Promise((r) => setTimeout(r, Math.max(0, intervalMs - (Date.now() - at))));
     }
   })();
@@ -48,7 +65,8 @@ export function watchJobDowntime(baseUrl: string, jobPrefix: string, intervalMs 
       }
       // Still down when sampling stopped: the job never came back, which the caller's assertions catch.
       if (down && lastUp !== undefined) longest = Math.max(longest, (samples.at(-1)?.at ?? lastUp) - lastUp);
-      return { downtimeMs: longest, samples: samples.length };
+      const changes = samples.filter((s, i) => i === 0 || s.view !== samples[i - 1]?.view).map(({ at, view }) => ({ at, view }));
+      return { downtimeMs: longest, samples: samples.length, changes };
     },
   };
 }

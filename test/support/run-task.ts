@@ -12,7 +12,8 @@ export interface TaskRun {
   ms: number;
 }
 
-export function runTask(name: string, args: string[] = [], env: Record<string, string> = {}): Promise<TaskRun> {
+/** `onLine` sees each line of standard output as it comes, for timelines. */
+export function runTask(name: string, args: string[] = [], env: Record<string, string> = {}, onLine?: (line: string) => void): Promise<TaskRun> {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn('npx', ['zx', `tasks/${name}.mjs`, ...args], {
@@ -22,8 +23,14 @@ export function runTask(name: string, args: string[] = [], env: Record<string, s
     });
     let stdout = '';
     let stderr = '';
+    let partial = '';
     child.stdout.on('data', (b: Buffer) => {
       stdout += b.toString();
+      if (onLine) {
+        const lines = (partial + b.toString()).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) onLine(line);
+      }
       if (process.env.FRIDGE_TEST_VERBOSE) process.stdout.write(b);
     });
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
