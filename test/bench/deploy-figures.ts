@@ -1,18 +1,18 @@
 // Prints scale and redeploy figures on the virtual fridge:
-//   npx tsx test/bench/deploy-figures.ts [--runs N] [--taskmanagers 3|4|5]
+//   npx tsx test/bench/deploy-figures.ts [--runs N] [--taskmanagers 3|4|5] [--timeline]
 // Deploys first when the fridge has no running job. Each round scales the taskmanagers 3 → 5 (timed), then to
 // --taskmanagers (default 3, the inventory's; the e2e test redeploys with 5) untimed, and redeploys the same
 // image under a new tag, sampling Flink's /jobs/overview for how long no job had all its tasks running.
-// Leaves the fridge deployed with 3 taskmanagers.
+// --timeline prints each redeploy's timeline (always printed for a redeploy over 30 s of downtime or 45 s
+// of command). Leaves the fridge deployed with 3 taskmanagers.
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { flinkUrl } from '../../tasks/lib/deploy/endpoints.ts';
 import { loadInventory } from '../../tasks/lib/inventory/load.ts';
 import { simUp } from '../../tasks/lib/sim/sim.ts';
-import { watchJobDowntime } from '../support/job-downtime.ts';
+import { watchRedeploy } from '../support/redeploy-watch.ts';
 import { explain, runTask, type TaskRun } from '../support/run-task.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, taskmanagers: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, taskmanagers: { type: 'string', default: '3' }, timeline: { type: 'boolean', default: false } } });
 const redeployWith = Number(values.taskmanagers);
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? NaN;
@@ -27,7 +27,6 @@ if (!up.ok) throw new Error(up.error);
 const loaded = await loadInventory(up.inventory);
 if (!loaded.ok) throw new Error('the virtual fridge inventory does not load');
 const inv = loaded.inventory;
-const rest = flinkUrl(inv);
 must('deploy', await runTask('deploy'));
 must('scale to 3', await runTask('scale', ['--replicas', '3']));
 
@@ -45,10 +44,11 @@ for (let i = 1; i <= Number(values.runs); i++) {
   execFileSync('docker', ['pull', '-q', latest], { stdio: 'ignore' });
   execFileSync('docker', ['tag', latest, tag]);
   execFileSync('docker', ['push', tag], { stdio: 'ignore' });
-  const watch = watchJobDowntime(rest, 'sensor-window');
-  const r = await runTask('deploy', ['--skip', 'image-build', '--image', tag.replace(registry.host, registry.pullHost)]);
+  const watch = watchRedeploy(inv, 'sensor-window');
+  const r = await runTask('deploy', ['--skip', 'image-build', '--image', tag.replace(registry.host, registry.pullHost)], {}, watch.onLine);
   await new Promise((res) => setTimeout(res, 1_000));
-  const { downtimeMs } = await watch.stop();
+  const { downtimeMs, timeline } = await watch.stop();
+  if (values.timeline || downtimeMs > 30_000 || r.ms > 45_000) console.log(timeline);
   execFileSync('docker', ['rmi', tag], { stdio: 'ignore' });
   must('redeploy', r);
   downs.push(downtimeMs);

@@ -9,8 +9,7 @@ import { FlinkRest, type JobSummary } from '../../tasks/lib/flink/rest.ts';
 import { loadInventory } from '../../tasks/lib/inventory/load.ts';
 import type { Inventory } from '../../tasks/lib/inventory/types.ts';
 import { simUp } from '../../tasks/lib/sim/sim.ts';
-import { watchJobDowntime } from '../support/job-downtime.ts';
-import { formatTimeline, watchNodeEvents, type Stamped } from '../support/node-events.ts';
+import { watchRedeploy } from '../support/redeploy-watch.ts';
 import { changedCount, explain, runTask, type JsonRun } from '../support/run-task.ts';
 
 const figures: Record<string, string> = {};
@@ -108,19 +107,11 @@ describe('deploy onto the virtual fridge (README demo)', () => {
     execFileSync('docker', ['push', next], { stdio: 'ignore' });
     const image = next.replace(registry.host, registry.pullHost);
 
-    const t0 = Date.now();
-    const watch = watchJobDowntime(rest.baseUrl, 'sensor-window');
-    const nodes = watchNodeEvents(inv.hosts.map((h) => h.name));
-    const said: Stamped[] = [];
-    const keep = (line: string) => {
-      if (/^(PHASE \[(stack-deploy|job-submit)\]|stopped job|changed: .*docker stack deploy|ok: .*(ready to resume|converged)|changed: .*job-submit)/.test(line)) {
-        said.push({ at: Date.now(), text: `deploy: ${line.replace(/\*+$/, '').slice(0, 160)}` });
-      }
-    };
+    const watch = watchRedeploy(inv, 'sensor-window');
     let r: Awaited<ReturnType<typeof runTask>>;
     let resumed: JobSummary;
     try {
-      r = await runTask('deploy', ['--skip', 'image-build', '--image', image], {}, keep);
+      r = await runTask('deploy', ['--skip', 'image-build', '--image', image], {}, watch.onLine);
       expect(r.code, explain(r)).toBe(0);
       expect(r.stdout).toMatch(/stopped job sensor-window@\w+ with savepoint/);
       resumed = await until('the resumed job', runningJob, 120_000);
@@ -128,11 +119,10 @@ describe('deploy onto the virtual fridge (README demo)', () => {
       // job-submit returned once every task ran: one more sample sees that.
       await new Promise((res) => setTimeout(res, 1_000));
     } finally {
-      const { downtimeMs, changes } = await watch.stop();
+      const { downtimeMs, timeline } = await watch.stop();
       figures['redeploy: job not fully running (sampled from /jobs/overview)'] = seconds(downtimeMs);
       // Where the downtime went, so that a slow run explains itself in the CI log.
-      const flink = changes.map((c) => ({ at: c.at, text: c.view }));
-      console.log(`redeploy timeline (seconds since the deploy command started):\n${formatTimeline(t0, [...said, ...nodes.stop(), ...flink])}`);
+      console.log(timeline);
     }
     figures['redeploy command'] = seconds(r.ms);
     // The job resumed once the new cluster had a slot for it; the rest of the stack was waited for after.
