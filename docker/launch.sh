@@ -10,6 +10,7 @@
 #
 # usage: launch.sh jobmanager|taskmanager [-D key=value ...]
 #        launch.sh --classpath    (the class path it starts Flink with)
+# FRIDGE_LAUNCH_CACHE=DIR keeps BashJavaUtils' answer there, for the next start with the same inputs.
 # FRIDGE_FLINK_LAUNCHER=flink makes the entrypoint use Flink's scripts instead; a test holds the two
 # command lines equal.
 set -euo pipefail
@@ -115,12 +116,50 @@ dist=${classpath##*:}
 
 # The one helper JVM. Short-lived, so it runs with the cheapest JIT and GC; it sees the same configuration
 # directory and arguments as Flink's run would.
-helper_output=$("$JAVA_RUN" -XX:+IgnoreUnrecognizedVMOptions -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto \
-  -classpath "$FLINK_BIN_DIR/bash-java-utils.jar:$dist" org.apache.flink.runtime.util.bash.BashJavaUtils \
-  "$resource_cmd" --configDir "$FLINK_CONF_DIR" "$@" 2>&1 | tail -n 1000) || true
+run_helper() {
+  "$JAVA_RUN" -XX:+IgnoreUnrecognizedVMOptions -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto \
+    -classpath "$FLINK_BIN_DIR/bash-java-utils.jar:$dist" org.apache.flink.runtime.util.bash.BashJavaUtils \
+    "$resource_cmd" --configDir "$FLINK_CONF_DIR" "$@" 2>&1 | tail -n 1000
+}
 prefix=BASH_JAVA_UTILS_EXEC_RESULT:
+valid() { [[ $(grep -c "$prefix" <<<"$1" || true) -eq 2 ]]; }
+
+# BashJavaUtils' answer depends only on the memory and CPU keys of the configuration, the arguments and
+# Flink's own jars. A redeploy with a new image usually changes none of them, so the answer is kept in
+# $FRIDGE_LAUNCH_CACHE (the stack mounts a volume per node there) and the next start on the node skips the
+# helper JVM. At a redeploy every Flink container starts at once, and the helper JVMs alone kept the
+# jobmanager's REST API down 2 s longer on the virtual fridge; on a Pi 3B each costs seconds of CPU.
+resource_inputs() {
+  echo "$resource_cmd"
+  printf '%s\n' "$@"
+  stat -c '%n %s %Y' "$dist" "$FLINK_BIN_DIR/bash-java-utils.jar"
+  grep -E '^[ ]*((jobmanager|taskmanager)\.(memory|heap)\.|taskmanager\.cpu\.cores|taskmanager\.numberOfTaskSlots|external-resource)' "$conf" || true
+}
+cache_dir=${FRIDGE_LAUNCH_CACHE:-}
+cache_file=''
+if [[ -n "$cache_dir" ]]; then cache_file=$cache_dir/$resource_cmd-$(resource_inputs "$@" | sha256sum | cut -c1-32); fi
+helper_output=''
+if [[ -n "$cache_file" && -r "$cache_file" ]]; then
+  helper_output=$(cat "$cache_file")
+  if valid "$helper_output"; then
+    echo "fridge-launch: memory and CPU flags from $cache_file (Flink's BashJavaUtils $resource_cmd, same inputs)"
+  else
+    helper_output=''
+  fi
+fi
+if [[ -z "$helper_output" ]]; then
+  helper_output=$(run_helper "$@") || true
+  if [[ -n "$cache_file" ]] && valid "$helper_output"; then
+    # Another container of the node may write the same answer at the same time: rename, never a partial file.
+    if { mkdir -p "$cache_dir" && printf '%s\n' "$helper_output" >"$cache_file.$$" && mv -f "$cache_file.$$" "$cache_file"; } 2>/dev/null; then
+      find "$cache_dir" -maxdepth 1 -name "$resource_cmd-*" ! -name "${cache_file##*/}" ! -name '*.*' -delete 2>/dev/null || true
+    else
+      rm -f "$cache_file.$$" 2>/dev/null || true
+    fi
+  fi
+fi
 results=$(grep "$prefix" <<<"$helper_output" || true)
-if [[ $(grep -c "$prefix" <<<"$results" || true) -ne 2 ]]; then
+if ! valid "$results"; then
   echo "fridge-launch: Flink's BashJavaUtils $resource_cmd did not give JVM parameters and dynamic configuration:" >&2
   echo "$helper_output" >&2
   exit 1

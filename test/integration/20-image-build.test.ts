@@ -133,46 +133,73 @@ describe(`Flink image for ${platforms.join(', ')}`, () => {
     }
   }, 300_000);
 
-  it('the image starts each role with the same JVM command line as Flink\'s own scripts (FRIDGE_FLINK_LAUNCHER=flink), plus its class-data sharing archive', async () => {
-    const pi = { name: 'pi1', model: '3B', memoryMiB: 1024, jobmanager: true, taskmanagers: 1 };
-    const cfg = generateFlinkConfig({
-      version: VERSION,
-      jobmanagerHost: pi,
-      taskmanagerHost: pi,
-      slots: 2,
-      stateDir: '/tmp/flink-state',
-      // What users put there: another option per role, with Flink's ${...} expansion.
-      properties: { 'env.java.opts.taskmanager': '-Dfridge.test=yes -Xloggc:${FLINK_LOG_PREFIX}.gc' },
-    });
+  const pi = { name: 'pi1', model: '3B', memoryMiB: 1024, jobmanager: true, taskmanagers: 1 };
+  const mainClass = { jobmanager: 'StandaloneSessionClusterEntrypoint', taskmanager: 'TaskManagerRunner' };
+  type Role = keyof typeof mainClass;
+  const profile = (properties: Record<string, string>) => {
+    const cfg = generateFlinkConfig({ version: VERSION, jobmanagerHost: pi, taskmanagerHost: pi, slots: 2, stateDir: '/tmp/flink-state', properties });
     if (!cfg.ok) throw new Error('refused');
+    return cfg.config;
+  };
+  /** Starts a role as the stack does (config in FLINK_PROPERTIES); the Flink JVM's arguments and the container's log. */
+  const startRole = async (role: Role, flinkProperties: string, dockerArgs: string[]): Promise<{ args: string[]; logs: string }> => {
+    const name = `fridge-image-test-launch-${role}`;
     const ref = `${registry.host}/fridge-image-test/flink:latest`;
-    const mainClass = { jobmanager: 'StandaloneSessionClusterEntrypoint', taskmanager: 'TaskManagerRunner' };
-    const commandLine = async (launcher: string, role: 'jobmanager' | 'taskmanager'): Promise<string[]> => {
-      const name = `fridge-image-test-launch-${launcher}-${role}`;
-      await run('docker', ['rm', '-f', name]).catch(() => undefined);
-      await run('docker', ['run', '-d', '--name', name, '--hostname', 'same-host', '--platform', 'linux/amd64', '-e', `FRIDGE_FLINK_LAUNCHER=${launcher}`,
-        '-e', 'JOB_MANAGER_RPC_ADDRESS=localhost', '-e', `FLINK_PROPERTIES=${cfg.config.text}`, ref, role, '-D', 'fridge.extra=yes']);
-      try {
-        const deadline = Date.now() + 120_000;
-        while (Date.now() < deadline) {
-          const found = await flinkJvmArgs(name, mainClass[role]);
-          if (found) return found;
-          await new Promise((r) => setTimeout(r, 500));
-        }
-        throw new Error(`${role} with launcher ${launcher}: no Flink JVM after 120 s\n${(await run('docker', ['logs', name]).catch(() => ({ stdout: '' }))).stdout}`);
-      } finally {
-        await run('docker', ['rm', '-f', name]).catch(() => undefined);
+    await run('docker', ['rm', '-f', name]).catch(() => undefined);
+    await run('docker', ['run', '-d', '--name', name, '--hostname', 'same-host', '--platform', 'linux/amd64', ...dockerArgs,
+      '-e', 'JOB_MANAGER_RPC_ADDRESS=localhost', '-e', `FLINK_PROPERTIES=${flinkProperties}`, ref, role, '-D', 'fridge.extra=yes']);
+    const logs = async () => (await run('docker', ['logs', name]).catch(() => ({ stdout: '' }))).stdout;
+    try {
+      const deadline = Date.now() + 120_000;
+      while (Date.now() < deadline) {
+        const found = await flinkJvmArgs(name, mainClass[role]);
+        if (found) return { args: found, logs: await logs() };
+        await new Promise((r) => setTimeout(r, 500));
       }
-    };
+      throw new Error(`${role} (${dockerArgs.join(' ')}): no Flink JVM after 120 s\n${await logs()}`);
+    } finally {
+      await run('docker', ['rm', '-f', name]).catch(() => undefined);
+    }
+  };
+
+  it('the image starts each role with the same JVM command line as Flink\'s own scripts (FRIDGE_FLINK_LAUNCHER=flink), plus its class-data sharing archive', async () => {
+    // What users put there: another option per role, with Flink's ${...} expansion.
+    const cfg = profile({ 'env.java.opts.taskmanager': '-Dfridge.test=yes -Xloggc:${FLINK_LOG_PREFIX}.gc' });
     const cds = '-XX:SharedArchiveFile=/opt/flink/cds/flink.jsa';
     for (const role of ['jobmanager', 'taskmanager'] as const) {
-      const ours = await commandLine('fridge', role);
+      const ours = (await startRole(role, cfg.text, ['-e', 'FRIDGE_FLINK_LAUNCHER=fridge'])).args;
       // The one addition: the class-data sharing archive the image build dumped.
       expect(ours).toContain(cds);
-      expect(ours.filter((a) => a !== cds)).toEqual(await commandLine('flink', role));
-      expect(ours).toContain('-XX:MaxMetaspaceSize=' + cfg.config[role].metaspaceMiB * 1024 * 1024);
+      expect(ours.filter((a) => a !== cds)).toEqual((await startRole(role, cfg.text, ['-e', 'FRIDGE_FLINK_LAUNCHER=flink'])).args);
+      expect(ours).toContain('-XX:MaxMetaspaceSize=' + cfg[role].metaspaceMiB * 1024 * 1024);
       if (role === 'jobmanager') expect(ours).toContain('-XX:TieredStopAtLevel=1');
       else expect(ours).toEqual(expect.arrayContaining(['-Dfridge.test=yes', expect.stringMatching(/^-Xloggc:\/opt\/flink\/log\/flink--taskexecutor-0-same-host\.gc$/), 'fridge.extra=yes']));
+    }
+  }, 300_000);
+
+  it('keeps the memory flags in FRIDGE_LAUNCH_CACHE: the next start with the same inputs skips the helper JVM and starts the same JVM; changed memory keys ask Flink again', async () => {
+    const volume = 'fridge-image-test-launch-cache';
+    await run('docker', ['volume', 'rm', '-f', volume]).catch(() => undefined);
+    const cache = ['-v', `${volume}:/opt/flink/launch-cache`, '-e', 'FRIDGE_LAUNCH_CACHE=/opt/flink/launch-cache'];
+    const before = profile({});
+    const after = profile({ 'jobmanager.memory.jvm-metaspace.size': '112m', 'taskmanager.memory.jvm-metaspace.size': '112m' });
+    const fromCache = /fridge-launch: memory and CPU flags from \/opt\/flink\/launch-cache\/GET_(JM|TM)_RESOURCE_PARAMS-[0-9a-f]{32} /;
+    try {
+      for (const role of ['jobmanager', 'taskmanager'] as const) {
+        const first = await startRole(role, before.text, cache);
+        expect(first.logs).not.toMatch(fromCache);
+        const second = await startRole(role, before.text, cache);
+        expect(second.logs).toMatch(fromCache);
+        expect(second.args).toEqual(first.args);
+        const changed = await startRole(role, after.text, cache);
+        expect(changed.logs).not.toMatch(fromCache);
+        expect(changed.args).toContain(`-XX:MaxMetaspaceSize=${112 * 1024 * 1024}`);
+      }
+      // One answer per role stays: the newest.
+      const { stdout } = await run('docker', ['run', '--rm', '-v', `${volume}:/cache`, '--entrypoint', 'ls', `${registry.host}/fridge-image-test/flink:latest`, '/cache']);
+      expect(stdout.trim().split('\n')).toEqual([expect.stringMatching(/^GET_JM_RESOURCE_PARAMS-[0-9a-f]{32}$/), expect.stringMatching(/^GET_TM_RESOURCE_PARAMS-[0-9a-f]{32}$/)]);
+    } finally {
+      await run('docker', ['volume', 'rm', '-f', volume]).catch(() => undefined);
     }
   }, 300_000);
 

@@ -87,6 +87,15 @@ describe('generateStack: Flink services', () => {
     expect(gen({ services: ALL_REAL }).stack.yaml).not.toMatch(/depends_on/);
   });
 
+  it('gives each Flink container the node\'s launch cache volume, and tells the launcher where it is', () => {
+    const { doc } = gen({});
+    for (const name of ['jobmanager', 'taskmanager']) {
+      expect(svc(doc, name).volumes).toContainEqual({ type: 'volume', source: 'flink-launch-cache', target: '/opt/flink/launch-cache' });
+      expect(svc(doc, name).environment).toMatchObject({ FRIDGE_LAUNCH_CACHE: '/opt/flink/launch-cache' });
+    }
+    expect(doc.volumes).toHaveProperty('flink-launch-cache');
+  });
+
   it('sizes memory limits above the JVM process size and within a 1 GiB Pi', () => {
     const { stack, doc } = gen();
     const jm = parseMemoryMiB(svc(doc, 'jobmanager').deploy.resources.limits.memory.replace(/M$/, 'm'))!;

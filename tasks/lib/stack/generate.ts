@@ -10,7 +10,7 @@ import type { ComposeDeploy, ComposeFile, ComposeService } from './compose-types
 import { containerLimitMiB, formatMiB, parseFlinkConfig, resolveFlinkMemory } from './memory.ts';
 import { FLINK_METRICS_PORT } from './monitoring.ts';
 import { optionalServices } from './optional-services.ts';
-import { deployPolicies, flinkHealthcheck, NETWORK, port } from './parts.ts';
+import { deployPolicies, flinkHealthcheck, LAUNCH_CACHE, NETWORK, port } from './parts.ts';
 import { INVENTORY_REPLICAS_LABEL } from './replicas.ts';
 import type { GeneratedStack, StackOptions, StackProblem } from './types.ts';
 
@@ -55,10 +55,14 @@ function flinkService(role: 'jobmanager' | 'taskmanager', inv: Inventory, opts: 
       // The image's entrypoint resolves it to the task's address on the stack's network.
       ...(role === 'taskmanager' ? { TASK_MANAGER_HOST: 'container-ip' } : {}),
       FLINK_PROPERTIES: propsText,
+      FRIDGE_LAUNCH_CACHE: LAUNCH_CACHE.target,
     },
     networks: [NETWORK],
     ...(role === 'jobmanager' ? { ports: [port(8081, dnsrr)] } : {}),
-    volumes: [{ type: 'bind', source: flink.stateDir, target: flink.stateDir }],
+    volumes: [
+      { type: 'bind', source: flink.stateDir, target: flink.stateDir },
+      { type: 'volume', source: LAUNCH_CACHE.volume, target: LAUNCH_CACHE.target },
+    ],
     stop_grace_period: '30s',
     healthcheck: flinkHealthcheck(),
     deploy: {
@@ -113,7 +117,7 @@ export function generateStack(inv: Inventory, opts: StackOptions): GeneratedStac
   };
 
   const doc: ComposeFile = { version: '3.8', services, networks: { [NETWORK]: { driver: 'overlay', attachable: true } } };
-  if (optional.volumes.length > 0) doc.volumes = Object.fromEntries(optional.volumes.map((v) => [v, {}]));
+  doc.volumes = Object.fromEntries([LAUNCH_CACHE.volume, ...optional.volumes].map((v) => [v, {}]));
   if (optional.configs.length > 0) doc.configs = Object.fromEntries(optional.configs.map((c) => [c.key, { file: `./${c.file}` }]));
   if (optional.secrets.length > 0) doc.secrets = Object.fromEntries(optional.secrets.map((s) => [s.key, { external: true as const, name: s.name }]));
 

@@ -5,6 +5,8 @@ import type { ComposeDeploy, ComposeHealthcheck, ComposePort, UpdatePolicy } fro
 
 export const NETWORK = 'flink';
 export const CONFIG_DIR = 'fridge-configs';
+/** A volume per node where the image's launcher keeps Flink's memory flags between containers (docker/launch.sh). */
+export const LAUNCH_CACHE = { volume: 'flink-launch-cache', target: '/opt/flink/launch-cache' };
 
 export interface ConfigRef {
   key: string;
