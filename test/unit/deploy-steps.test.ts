@@ -1,7 +1,6 @@
 // Facts in → plan out for the stack-deploy and scale steps (pyinfra-style fixtures), including the no-op case.
 import { describe, expect, it } from 'vitest';
 import { convergeVerdict, failedUpdate, parseServiceLs } from '../../tasks/lib/deploy/converge.ts';
-import { slotsToResume, type StoppedJob } from '../../tasks/lib/deploy/savepoints.ts';
 import { flinkUrl } from '../../tasks/lib/deploy/endpoints.ts';
 import { resolveImageRef } from '../../tasks/lib/deploy/image-ref.ts';
 import { stackDeployStep, stackDigest, stackFilesStep, stackSecretsStep } from '../../tasks/lib/deploy/stack-steps.ts';
@@ -130,23 +129,18 @@ describe('reading the swarm', () => {
     expect(convergeVerdict('flink', want, done, overview(5), true)).toEqual({ kind: 'done' });
     expect(convergeVerdict('flink', want, parseServiceLs('flink_jobmanager 1/1\n---\nflink_jobmanager rollback_completed\n'), overview(5), true)).toMatchObject({ kind: 'failed' });
   });
-  it('for a resume, is ready once the new jobmanager runs and Flink has the stopped jobs\' slots', () => {
-    const want = { slotsPerTaskmanager: 1, resumeSlots: 2 };
-    const jmUpdating = parseServiceLs('flink_jobmanager 1/1\nflink_taskmanager 2/5\n---\nflink_jobmanager updating\nflink_taskmanager updating\n');
-    const jmDone = parseServiceLs('flink_jobmanager 1/1\nflink_taskmanager 2/5\n---\nflink_jobmanager completed\nflink_taskmanager updating\n');
+  it('for a resume, is ready once the new jobmanager runs and answers, before any taskmanager', () => {
+    const want = { slotsPerTaskmanager: 1, forResume: true };
+    const jmUpdating = parseServiceLs('flink_jobmanager 1/1\nflink_taskmanager 0/5\n---\nflink_jobmanager updating\nflink_taskmanager updating\n');
+    const jmDone = parseServiceLs('flink_jobmanager 1/1\nflink_taskmanager 0/5\n---\nflink_jobmanager completed\nflink_taskmanager updating\n');
     // While the jobmanager is being replaced, a REST answer may still come from the old one.
     expect(convergeVerdict('flink', want, jmUpdating, overview(5), true).kind).toBe('waiting');
-    expect(convergeVerdict('flink', want, jmDone, overview(1), true)).toEqual({
+    expect(convergeVerdict('flink', want, jmDone, undefined, true)).toEqual({
       kind: 'waiting',
-      state: 'flink_jobmanager 1/1, flink_taskmanager 2/5; Flink: 1/5 taskmanagers, 1/5 slots; 2 slots needed to resume the stopped jobs',
+      state: 'flink_jobmanager 1/1, flink_taskmanager 0/5; Flink REST not answering yet',
     });
-    expect(convergeVerdict('flink', want, jmDone, overview(2), false).kind).toBe('waiting');
-    expect(convergeVerdict('flink', want, jmDone, overview(2), true)).toEqual({ kind: 'done' });
-  });
-  it('counts the slots stopped jobs need to resume: their widest operator each, one when unknown', () => {
-    const job = (slots?: number): StoppedJob => ({ cluster: 'c', name: 'j', jobId: 'x', savepoint: 's', stoppedAt: 0, ...(slots ? { slots } : {}) });
-    expect(slotsToResume([job(3), job()])).toBe(4);
-    expect(slotsToResume([])).toBe(0);
+    expect(convergeVerdict('flink', want, jmDone, overview(0), false).kind).toBe('waiting');
+    expect(convergeVerdict('flink', want, jmDone, overview(0), true)).toEqual({ kind: 'done' });
   });
   it('formats status as tables with the dashboard URL', () => {
     const text = formatStatus({

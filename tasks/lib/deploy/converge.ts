@@ -82,11 +82,11 @@ export interface Expectation {
   /** Service short name → replicas wanted; others are taken as the swarm says (a scaled taskmanager service stays scaled). */
   replicas?: Record<string, number>;
   /**
-   * Wait only until jobs stopped for the update can resume: the jobmanager service runs its new spec and
-   * Flink has this many slots. The caller waits for the rest once they run again, so a job is not kept
-   * down by the last taskmanager to start.
+   * Wait only until the jobs stopped for the update can be resubmitted: the jobmanager service runs its new
+   * spec and Flink's REST API answers. Flink holds a resubmitted job until taskmanagers offer it slots, so
+   * it starts with the first one that registers; the caller waits for the rest of the stack after.
    */
-  resumeSlots?: number;
+  forResume?: boolean;
 }
 
 /** Taskmanagers Flink should report: what the taskmanager service wants to run. */
@@ -102,11 +102,10 @@ export interface ConvergeFacts {
   detail: string;
 }
 
-function describeState(services: ServiceReplicas[], overview: ClusterOverview | undefined, tms: number, slots: number, resumeSlots?: number): string {
+function describeState(services: ServiceReplicas[], overview: ClusterOverview | undefined, tms: number, slots: number): string {
   const svc = services.map((s) => `${s.name} ${s.running}/${s.desired}`).join(', ') || 'no services';
   const flink = overview ? `Flink: ${overview.taskmanagers}/${tms} taskmanagers, ${overview['slots-total']}/${slots} slots` : 'Flink REST not answering yet';
-  const resume = resumeSlots === undefined ? '' : `; ${resumeSlots} slot${resumeSlots === 1 ? '' : 's'} needed to resume the stopped jobs`;
-  return `${svc}; ${flink}${resume}`;
+  return `${svc}; ${flink}`;
 }
 
 export type Verdict = { kind: 'done' } | { kind: 'failed'; why: string } | { kind: 'waiting'; state: string };
@@ -121,15 +120,15 @@ export function convergeVerdict(stack: string, want: Expectation, services: Serv
   const tms = wantedTaskmanagers(services, stack, want);
   const slots = tms * want.slotsPerTaskmanager;
   let ok: boolean;
-  if (want.resumeSlots !== undefined) {
+  if (want.forResume) {
     // Settled means the new jobmanager passed its healthcheck, so the REST answer is the new cluster's.
     const jobmanager = services.find((s) => s.name === `${stack}_jobmanager`);
-    ok = noticed && jobmanager !== undefined && settled(jobmanager) && overview !== undefined && overview['slots-total'] >= want.resumeSlots;
+    ok = noticed && jobmanager !== undefined && settled(jobmanager) && overview !== undefined;
   } else {
     const servicesOk = noticed && services.length > 0 && services.every((s) => settled(s) && (want.replicas?.[s.name.slice(stack.length + 1)] ?? s.desired) === s.desired);
     ok = servicesOk && overview !== undefined && tms > 0 && overview.taskmanagers === tms && overview['slots-total'] === slots;
   }
-  return ok ? { kind: 'done' } : { kind: 'waiting', state: describeState(services, overview, tms, slots, want.resumeSlots) };
+  return ok ? { kind: 'done' } : { kind: 'waiting', state: describeState(services, overview, tms, slots) };
 }
 
 export function convergeStep(inv: Inventory, want: Expectation, timeoutMs: number, label = 'converged'): Step<ConvergeFacts> {
@@ -155,7 +154,7 @@ export function convergeStep(inv: Inventory, want: Expectation, timeoutMs: numbe
       const converged = outcome === true;
       const tms = wantedTaskmanagers(services, stack, want);
       const why = typeof outcome === 'string' ? outcome : outcome === true ? '' : outcome.message;
-      const detail = converged ? describeState(services, overview, tms, tms * want.slotsPerTaskmanager, want.resumeSlots) : `${why}\n${await failingTasks(transport, services.map((s) => s.name))}`.trim();
+      const detail = converged ? describeState(services, overview, tms, tms * want.slotsPerTaskmanager) : `${why}\n${await failingTasks(transport, services.map((s) => s.name))}`.trim();
       return { converged, waitedMs: Date.now() - started, services, overview, detail };
     },
     plan(facts, { check }) {

@@ -15,8 +15,6 @@ export interface StoppedJob {
   jobId: string;
   savepoint: string;
   stoppedAt: number;
-  /** Task slots the job ran on (its highest operator parallelism): what the new cluster must offer before it resumes. */
-  slots?: number;
   /** How the state was kept when no savepoint could be taken (the job's tasks were not all running). */
   fallback?: string;
 }
@@ -33,10 +31,9 @@ export async function stopRunningJobs(rest: FlinkRest, targetDir: string, rememb
   if (!jobs.ok) return { ok: true, stopped: [] };
   const stopped: StoppedJob[] = [];
   for (const job of jobs.value.filter((j) => j.state === 'RUNNING')) {
-    const slots = await slotsOf(rest, job.jid);
     const sp = await rest.stopWithSavepoint(job.jid, targetDir, { timeoutMs: 180_000, intervalMs: 500 });
     if (sp.ok) {
-      stopped.push({ cluster: rest.baseUrl, name: job.name, jobId: job.jid, savepoint: sp.value, stoppedAt: Date.now(), slots });
+      stopped.push({ cluster: rest.baseUrl, name: job.name, jobId: job.jid, savepoint: sp.value, stoppedAt: Date.now() });
       continue;
     }
     // A job whose tasks never got going (the stack being fixed is why) cannot take a savepoint. Its state
@@ -52,20 +49,9 @@ export async function stopRunningJobs(rest: FlinkRest, targetDir: string, rememb
     }
     const cancelled = await rest.cancel(job.jid).then((c) => (c.ok ? rest.waitForState(job.jid, isTerminal, { timeoutMs: 60_000 }) : c));
     if (!cancelled.ok) return { ok: false, msg: `cancelling job ${job.name} (${job.jid}) failed: ${cancelled.message}; the stack was not updated` };
-    stopped.push({ cluster: rest.baseUrl, name: job.name, jobId: job.jid, savepoint: kept.path, stoppedAt: Date.now(), slots, fallback: kept.why });
+    stopped.push({ cluster: rest.baseUrl, name: job.name, jobId: job.jid, savepoint: kept.path, stoppedAt: Date.now(), fallback: kept.why });
   }
   return { ok: true, stopped };
-}
-
-/** With Flink's default slot sharing a job needs as many slots as its widest operator; a job with more sharing groups needs more, which Flink then waits for. */
-async function slotsOf(rest: FlinkRest, jobId: string): Promise<number> {
-  const details = await rest.job(jobId);
-  return details.ok ? Math.max(1, ...details.value.vertices.map((v) => v.parallelism)) : 1;
-}
-
-/** Slots the stopped jobs need between them to resume. */
-export function slotsToResume(stopped: StoppedJob[]): number {
-  return stopped.reduce((n, s) => n + (s.slots ?? 1), 0);
 }
 
 /** The newest remembered stop of the job with this base name (its name without the jar digest). */

@@ -3,7 +3,7 @@ import { convergeStep, SHARED_CONVERGE_LEFT, type Expectation } from '../deploy/
 import { flinkUrl, stackDir } from '../deploy/endpoints.ts';
 import { resolveImageRef } from '../deploy/image-ref.ts';
 import { flinkHosts, imagePulledStep } from '../deploy/pre-pull.ts';
-import { rememberStopped, savepointDir, SHARED_SAVEPOINTS_KEY, slotsToResume, stopRunningJobs, type StoppedJob } from '../deploy/savepoints.ts';
+import { rememberStopped, savepointDir, SHARED_SAVEPOINTS_KEY, stopRunningJobs, type StoppedJob } from '../deploy/savepoints.ts';
 import { FlinkRest } from '../flink/rest.ts';
 import { enabledServices, serviceImagesStep } from '../deploy/service-images-step.ts';
 import { LOCALHOST } from '../inventory/local-host.ts';
@@ -79,9 +79,9 @@ export const phase: Phase = {
     const timeoutMs = Number(run.args['converge-timeout'] ?? DEFAULT_CONVERGE_TIMEOUT_S) * 1000;
     const want: Expectation = { slotsPerTaskmanager: inv.cluster.flink.slotsPerTaskmanager };
     // The jobs' downtime should end when the new cluster can run them, not when its last taskmanager is
-    // up: job-submit resumes them, then waits for the rest of the stack.
+    // up: job-submit resubmits them as soon as the new jobmanager answers, then waits for the rest.
     const resumeFirst = stoppedJobs.length > 0 && run.runsLater('job-submit');
-    if (resumeFirst) want.resumeSlots = slotsToResume(stoppedJobs);
+    if (resumeFirst) want.forResume = true;
     const started = Date.now();
     await run.play({
       name: `deploy stack ${inv.cluster.stackName} (${imageRef})`,
