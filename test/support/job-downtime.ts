@@ -2,32 +2,21 @@
 // running, sampled from Flink's /jobs/overview (the tasks' own counts, not just the job's state). Also keeps
 // each change of what Flink showed (taskmanagers, the job's state and tasks), for a timeline.
 
+import { FlinkRest, isTerminal } from '../../tasks/lib/flink/rest.ts';
+
 interface Sample {
   at: number;
   processing: boolean;
   view: string;
 }
 
-interface JobsOverview {
-  jobs?: Array<{ name?: string; state?: string; tasks?: { total?: number; running?: number } }>;
-}
-
-async function getJson<T>(url: string): Promise<T | undefined> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-    return res.ok ? ((await res.json()) as T) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function sample(baseUrl: string, jobPrefix: string): Promise<Omit<Sample, 'at'>> {
-  const [overview, jobs] = await Promise.all([getJson<{ taskmanagers?: number }>(`${baseUrl}/overview`), getJson<JobsOverview>(`${baseUrl}/jobs/overview`)]);
-  const ours = (jobs?.jobs ?? []).filter((j) => j.name?.startsWith(jobPrefix));
+async function sample(rest: FlinkRest, jobPrefix: string): Promise<Omit<Sample, 'at'>> {
+  const [overview, jobs] = await Promise.all([rest.overview(), rest.jobs()]);
+  const ours = (jobs.ok ? jobs.value : []).filter((j) => j.name.startsWith(jobPrefix));
   const processing = ours.some((j) => j.state === 'RUNNING' && (j.tasks?.total ?? 0) > 0 && j.tasks?.running === j.tasks?.total);
-  const live = ours.find((j) => j.state !== 'FINISHED' && j.state !== 'CANCELED' && j.state !== 'FAILED') ?? ours.at(-1);
-  const job = live ? `job ${live.state ?? '?'} ${live.tasks?.running ?? 0}/${live.tasks?.total ?? 0} tasks running` : 'no job';
-  const view = overview === undefined ? 'Flink REST down' : `Flink: ${overview.taskmanagers ?? 0} taskmanagers, ${job}`;
+  const live = ours.find((j) => !isTerminal(j.state)) ?? ours.at(-1);
+  const job = live ? `job ${live.state} ${live.tasks?.running ?? 0}/${live.tasks?.total ?? 0} tasks running` : 'no job';
+  const view = overview.ok ? `Flink: ${overview.value.taskmanagers} taskmanagers, ${job}` : 'Flink REST down';
   return { processing, view };
 }
 
@@ -40,12 +29,13 @@ export interface DowntimeWatch {
 }
 
 export function watchJobDowntime(baseUrl: string, jobPrefix: string, intervalMs = 250): DowntimeWatch {
+  const rest = new FlinkRest({ baseUrl, timeoutMs: 1_000 });
   const samples: Sample[] = [];
   let running = true;
   const loop = (async () => {
     while (running) {
       const at = Date.now();
-      samples.push({ at, ...(await sample(baseUrl, jobPrefix)) });
+      samples.push({ at, ...(await sample(rest, jobPrefix)) });
       await new Promise((r) => setTimeout(r, Math.max(0, intervalMs - (Date.now() - at))));
     }
   })();

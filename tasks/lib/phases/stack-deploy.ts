@@ -3,7 +3,7 @@ import { convergeStep, SHARED_CONVERGE_LEFT, type Expectation } from '../deploy/
 import { flinkUrl, stackDir } from '../deploy/endpoints.ts';
 import { resolveImageRef } from '../deploy/image-ref.ts';
 import { flinkHosts, imagePulledStep } from '../deploy/pre-pull.ts';
-import { rememberStopped, savepointDir, SHARED_SAVEPOINTS_KEY, stopRunningJobs, type StoppedJob } from '../deploy/savepoints.ts';
+import { rememberStopped, savepointDir, SHARED_SAVEPOINTS_KEY, stopRunningJobs } from '../deploy/savepoints.ts';
 import { FlinkRest } from '../flink/rest.ts';
 import { enabledServices, serviceImagesStep } from '../deploy/service-images-step.ts';
 import { LOCALHOST } from '../inventory/local-host.ts';
@@ -54,7 +54,7 @@ export const phase: Phase = {
     await run.play({ name: `pull ${imageRef}`, hosts: flinkHosts(inv), steps: [imagePulledStep(inv, imageRef)] });
     if (run.active([lead]).length === 0) return;
     // A stack update restarts Flink: keep running jobs by stopping them with a savepoint first.
-    let stoppedJobs: StoppedJob[] = [];
+    let stoppedAny = false;
     if (!run.check && run.active([lead]).length > 0) {
       const deployed = await deployedDigest(run);
       if (deployed !== undefined && deployed !== stackDigest(stack)) {
@@ -69,7 +69,7 @@ export const phase: Phase = {
         }
         run.shared.set(SHARED_SAVEPOINTS_KEY, stopped.stopped);
         rememberStopped(stopped.stopped);
-        stoppedJobs = stopped.stopped;
+        stoppedAny = stopped.stopped.length > 0;
       }
     }
     if (enabledServices(inv).length > 0) {
@@ -80,7 +80,7 @@ export const phase: Phase = {
     const want: Expectation = { slotsPerTaskmanager: inv.cluster.flink.slotsPerTaskmanager };
     // The jobs' downtime should end when the new cluster can run them, not when its last taskmanager is
     // up: job-submit resubmits them as soon as the new jobmanager answers, then waits for the rest.
-    const resumeFirst = stoppedJobs.length > 0 && run.runsLater('job-submit');
+    const resumeFirst = stoppedAny && run.runsLater('job-submit');
     if (resumeFirst) want.forResume = true;
     const started = Date.now();
     await run.play({
