@@ -1,5 +1,6 @@
 #!/usr/bin/env zx
 // npx zx tasks/sim.mjs up [--nodes 5] [--arch amd64|armv7] [--fresh] | status | down [--purge]
+import './lib/host/supported-node.mjs'; // first: under Node < 22 the task re-runs itself under Node 22
 import { register } from 'tsx/esm/api';
 import { fileURLToPath } from 'node:url';
 

@@ -2,10 +2,14 @@
 
 const values = new Set<string>();
 const listeners: Array<(value: string) => void> = [];
+/** One regular expression for all secrets, rebuilt when one is added (mask() runs on every line printed). */
+let pattern: RegExp | undefined;
 
 export function registerSecret(value: string | undefined): void {
-  if (!value || value.length < 4 || values.has(value)) return;
+  // Every length counts: a 3-character password is weak, but printing it makes it no secret at all.
+  if (!value || values.has(value)) return;
   values.add(value);
+  pattern = undefined;
   for (const l of listeners) l(value);
 }
 
@@ -19,12 +23,30 @@ function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+const WORD = /[\p{L}\p{N}]/u;
+
 /**
  * A secret is masked where it stands as a word of its own: the Pi's default password `raspberry` must not
  * turn the hostname `raspberrypi` into `***pi`, while a token inside `user:token@host` is still masked.
+ * The edge that is a letter or digit must not continue into one; a secret made only of punctuation
+ * (`!!`) is masked only between spaces, or every sentence's full stop would be masked with it.
  */
+function secretPattern(v: string): string {
+  const body = escape(v);
+  if (!WORD.test(v)) return `(?<!\\S)${body}(?!\\S)`;
+  const before = WORD.test(v[0] ?? '') ? '(?<![\\p{L}\\p{N}])' : '';
+  const after = WORD.test(v.at(-1) ?? '') ? '(?![\\p{L}\\p{N}])' : '';
+  return `${before}${body}${after}`;
+}
+
+function compiled(): RegExp | undefined {
+  if (values.size === 0) return undefined;
+  // Longest first, in one pass: a secret that is part of a longer one must not leave the rest visible.
+  pattern ??= new RegExp([...values].sort((a, b) => b.length - a.length).map(secretPattern).join('|'), 'gu');
+  return pattern;
+}
+
 export function mask(text: string): string {
-  let out = text;
-  for (const v of values) out = out.replace(new RegExp(`(?<![A-Za-z0-9])${escape(v)}(?![A-Za-z0-9])`, 'g'), '***');
-  return out;
+  const re = compiled();
+  return re ? text.replace(re, '***') : text;
 }

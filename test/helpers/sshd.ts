@@ -14,6 +14,8 @@ export interface TestSshd {
   dir: string;
   /** Replaces the server's host key and restarts it (a re-flashed Pi). */
   rekey(): Promise<void>;
+  /** Adds a public key line to the test user's authorized_keys. */
+  authorize(publicKey: string): void;
   stop(): Promise<void>;
 }
 
@@ -95,6 +97,9 @@ export async function startSshd(user = 'fridge-ssh-test'): Promise<TestSshd> {
     password,
     keyFile,
     dir,
+    authorize(publicKey: string) {
+      fs.appendFileSync(path.join(home, '.ssh', 'authorized_keys'), `${publicKey.trim()}\n`);
+    },
     async rekey() {
       await stopChild();
       await start();

@@ -1,11 +1,13 @@
 // The SSH transport against a real OpenSSH server on loopback: commands, sudo, files, host keys.
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LOCALHOST } from '../../tasks/lib/inventory/local-host.ts';
 import type { HostSpec } from '../../tasks/lib/inventory/types.ts';
 import { mask } from '../../tasks/lib/secrets.ts';
 import { openSsh } from '../../tasks/lib/transport/ssh.ts';
+import { setPassphrasePrompt } from '../../tasks/lib/transport/ssh-auth.ts';
 import { UnreachableError } from '../../tasks/lib/transport/types.ts';
 import { freePort, startSshd, type TestSshd } from '../helpers/sshd.ts';
 
@@ -13,8 +15,12 @@ let sshd: TestSshd;
 let host: HostSpec;
 let knownHosts: string;
 const PASSWORD_ENV = 'FRIDGE_TEST_SSH_PASSWORD';
+const savedEnv = { config: process.env.FRIDGE_SSH_CONFIG, agent: process.env.SSH_AUTH_SOCK };
 
 beforeAll(async () => {
+  // The operator's own ~/.ssh/config and agent must not change what these tests exercise.
+  process.env.FRIDGE_SSH_CONFIG = 'none';
+  delete process.env.SSH_AUTH_SOCK;
   sshd = await startSshd();
   knownHosts = path.join(sshd.dir, 'known_hosts');
   process.env[PASSWORD_ENV] = sshd.password;
@@ -22,6 +28,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   delete process.env[PASSWORD_ENV];
+  if (savedEnv.config === undefined) delete process.env.FRIDGE_SSH_CONFIG;
+  else process.env.FRIDGE_SSH_CONFIG = savedEnv.config;
+  if (savedEnv.agent !== undefined) process.env.SSH_AUTH_SOCK = savedEnv.agent;
   await sshd?.stop();
 });
 
@@ -109,5 +118,104 @@ describe('ssh transport (real sshd)', () => {
     expect(err).toBeInstanceOf(UnreachableError);
     expect((err as Error).message).toMatch(/password: .*authentication/i);
     expect(mask((err as Error).message)).not.toContain('definitely-wrong-password');
+  });
+
+  // The tests above re-keyed the server: each test below starts with its own known_hosts.
+  it('uploads through a private mktemp directory: a file planted at the old predictable path is neither used nor touched', async () => {
+    const now = 1_700_000_000_000;
+    const planted = `/tmp/.fridge-upload-${process.pid}-${now}`;
+    fs.writeFileSync(planted, 'planted by another local user\n', { mode: 0o666 });
+    fs.chmodSync(planted, 0o666);
+    const t = await openSsh(host, { knownHostsFile: path.join(sshd.dir, 'kh-late-1') });
+    const spy = vi.spyOn(Date, 'now').mockReturnValue(now);
+    try {
+      const local = path.join(sshd.dir, 'job.jar');
+      fs.writeFileSync(local, 'PK\u0003\u0004 the real jar');
+      const remote = `/etc/fridge-upload-test-${sshd.port}.jar`;
+      await t.putFile(local, remote, { sudo: true, mode: 0o644 });
+      expect(fs.readFileSync(remote, 'utf8')).toBe('PK\u0003\u0004 the real jar');
+      fs.rmSync(remote, { force: true });
+      expect(fs.readFileSync(planted, 'utf8')).toBe('planted by another local user\n');
+      const leftovers = fs.readdirSync('/tmp').filter((f) => f.startsWith('fridge-upload.'));
+      expect(leftovers).toEqual([]);
+    } finally {
+      spy.mockRestore();
+      fs.rmSync(planted, { force: true });
+      await t.close();
+    }
+  });
+
+  describe('passphrase-protected key', () => {
+    const passphrase = 'correct horse battery staple';
+    let lockedKey: string;
+    beforeAll(() => {
+      lockedKey = path.join(sshd.dir, 'id_locked');
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-f', lockedKey]);
+      sshd.authorize(fs.readFileSync(`${lockedKey}.pub`, 'utf8'));
+    });
+    afterAll(() => setPassphrasePrompt(undefined));
+
+    it('is refused with what to do when there is no agent and no terminal, the password never tried', async () => {
+      setPassphrasePrompt(async () => undefined);
+      const err = await openSsh({ ...host, keyFile: lockedKey }, { knownHostsFile: path.join(sshd.dir, 'kh-late-2'), auth: 'key' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UnreachableError);
+      const msg = (err as Error).message;
+      expect(msg).toContain(`the key ${lockedKey} is protected by a passphrase and there is no ssh-agent (SSH_AUTH_SOCK) and no terminal to ask on`);
+      expect(msg).toContain(`ssh-add ${lockedKey}`);
+    });
+
+    it('is unlocked once with the passphrase asked on the terminal', async () => {
+      const asked: string[] = [];
+      setPassphrasePrompt(async (file) => {
+        asked.push(file);
+        return passphrase;
+      });
+      for (let i = 0; i < 2; i++) {
+        const t = await openSsh({ ...host, keyFile: lockedKey, passwordEnv: undefined }, { knownHostsFile: path.join(sshd.dir, 'kh-late-3'), auth: 'key' });
+        expect((await t.exec('echo unlocked')).stdout).toBe('unlocked\n');
+        await t.close();
+      }
+      expect(asked).toEqual([lockedKey]);
+      expect(mask(`passphrase: ${passphrase}`)).not.toContain(passphrase);
+    });
+
+    it('is used through ssh-agent (SSH_AUTH_SOCK) without asking', async () => {
+      setPassphrasePrompt(async () => {
+        throw new Error('must not ask when an agent runs');
+      });
+      const sock = path.join(sshd.dir, 'agent.sock');
+      const started = execFileSync('ssh-agent', ['-s', '-a', sock], { encoding: 'utf8' });
+      const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(started)?.[1]);
+      try {
+        const askpass = path.join(sshd.dir, 'askpass.sh');
+        fs.writeFileSync(askpass, `#!/bin/sh\nprintf '%s\\n' '${passphrase}'\n`, { mode: 0o700 });
+        const add = spawnSync('ssh-add', [lockedKey], { env: { ...process.env, SSH_AUTH_SOCK: sock, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+        expect(add.status).toBe(0);
+        process.env.SSH_AUTH_SOCK = sock;
+        const t = await openSsh({ ...host, keyFile: lockedKey, passwordEnv: undefined }, { knownHostsFile: path.join(sshd.dir, 'kh-late-4'), auth: 'key' });
+        expect((await t.exec('echo via-agent')).stdout).toBe('via-agent\n');
+        await t.close();
+        // The agent alone, no key file named anywhere.
+        const t2 = await openSsh({ ...host, keyFile: undefined, passwordEnv: undefined }, { knownHostsFile: path.join(sshd.dir, 'kh-late-5'), auth: 'key' });
+        expect((await t2.exec('echo agent-only')).stdout).toBe('agent-only\n');
+        await t2.close();
+      } finally {
+        delete process.env.SSH_AUTH_SOCK;
+        if (pid > 0) process.kill(pid, 'SIGTERM');
+      }
+    });
+  });
+
+  it('follows ~/.ssh/config (FRIDGE_SSH_CONFIG): an alias with HostName, Port, User and IdentityFile', async () => {
+    const config = path.join(sshd.dir, 'ssh_config');
+    fs.writeFileSync(config, `Host fridge-alias\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User ${sshd.user}\n  IdentityFile ${sshd.keyFile}\n`);
+    process.env.FRIDGE_SSH_CONFIG = config;
+    try {
+      const t = await openSsh({ ...host, address: 'fridge-alias', port: 22, user: 'pi', keyFile: undefined, passwordEnv: undefined, vars: {} }, { knownHostsFile: path.join(sshd.dir, 'kh-late-6'), auth: 'key' });
+      expect((await t.exec('whoami')).stdout.trim()).toBe(sshd.user);
+      await t.close();
+    } finally {
+      process.env.FRIDGE_SSH_CONFIG = 'none';
+    }
   });
 });

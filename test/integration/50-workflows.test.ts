@@ -3,13 +3,15 @@
 // instead of the real Fridge's (whose addresses are never contacted from here).
 import { IMAGE_STATE_FILE } from '../../tasks/lib/deploy/image-ref.ts';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PHASES, TASKS } from '../../tasks/lib/cli/tasks.ts';
+import { PREBUILT_JAR_ENV, writePrebuiltJob } from '../../tasks/lib/flink/example-job.ts';
+import { gitRevision } from '../../tasks/lib/image/inputs.ts';
 import { PROJECT_ROOT, SIM_INVENTORY_FILE, STATE_DIR } from '../../tasks/lib/paths.ts';
 import { SIM_PATHS } from '../../tasks/lib/sim/config.ts';
 import { startFakeGithubApi, type FakeGithubApi } from '../support/fake-github-api.ts';
@@ -52,6 +54,10 @@ let api: FakeGithubApi;
 let home = '';
 /** RUNNER_TEMP directories of the jobs run here, removed at the end. */
 const runnerTemps: string[] = [];
+/** What the job-jar job uploads (the jar and its sources digest), built here with Maven as that job does. */
+let jobJarDir = '';
+/** A `mvn` first on the deploy job's PATH that records any call: the self-hosted runner has no Maven. */
+let mvnCalls = '';
 
 beforeAll(async () => {
   const { stdout } = await run('bash', [path.join(PROJECT_ROOT, 'tasks/lib/tools/actionlint.sh')], { timeout: 300_000 });
@@ -63,8 +69,12 @@ beforeAll(async () => {
   if (DEPLOY_MODE !== 'help') {
     mkdirSync(path.join(home, '.local', 'state'), { recursive: true });
     symlinkSync(STATE_DIR, path.join(home, '.local', 'state', 'fridge'));
+    jobJarDir = (await writePrebuiltJob(path.join(home, 'job-jar-artifact'))).jar.replace(/\/[^/]+$/, '');
   }
-}, 310_000);
+  mkdirSync(path.join(home, 'no-maven'));
+  mvnCalls = path.join(home, 'mvn-calls');
+  writeFileSync(path.join(home, 'no-maven', 'mvn'), `#!/bin/sh\necho "$*" >> '${mvnCalls}'\necho 'no Maven on the self-hosted runner' >&2\nexit 1\n`, { mode: 0o755 });
+}, 910_000);
 
 afterAll(async () => {
   await api.close();
@@ -126,29 +136,26 @@ describe('workflows do what the design card says', () => {
       'docker/setup-qemu-action',
       'docker/setup-buildx-action',
       'docker/login-action',
-      'docker/metadata-action',
       'docker/build-push-action',
     ]);
     const qemu = uses['docker/setup-qemu-action']!;
-    expect(qemu.uses).toBe('docker/setup-qemu-action@v4');
+    expect(qemu.uses).toMatch(/^docker\/setup-qemu-action@[0-9a-f]{40}$/);
     expect(String((qemu.with as ExprObject).image)).toMatch(/^docker\.io\/tonistiigi\/binfmt:qemu-v\d+\.\d+\.\d+-\d+$/);
     expect(uses['docker/login-action']!.with).toEqual({ username: '${{ secrets.DOCKERHUB_USERNAME }}', password: '${{ secrets.DOCKERHUB_TOKEN }}' });
-    const tags = String((uses['docker/metadata-action']!.with as ExprObject).tags);
-    expect(tags).toContain('type=sha,prefix=,format=short');
-    expect(tags).toContain('type=raw,value=${{ steps.inputs.outputs.flink-version }}');
-    expect(tags).toContain('type=raw,value=latest');
     const build = uses['docker/build-push-action']!;
-    expect(build.uses).toBe('docker/build-push-action@v7');
+    expect(build.uses).toMatch(/^docker\/build-push-action@[0-9a-f]{40}$/);
     expect(build.with).toMatchObject({
       context: '${{ steps.inputs.outputs.context }}',
       platforms: '${{ steps.inputs.outputs.platforms }}',
+      'build-args': '${{ steps.args.outputs.build-args }}',
+      tags: '${{ steps.inputs.outputs.tags }}',
       push: true,
       'cache-from': 'type=gha',
       'cache-to': 'type=gha,mode=max',
     });
 
     const deploy = jobs.deploy!;
-    expect(deploy.needs).toBe('image');
+    expect(deploy.needs).toEqual(['image', 'job-jar']);
     expect(deploy['runs-on']).toEqual(['self-hosted', 'fridge']);
     expect(deploy.concurrency).toEqual({ group: 'fridge-deploy', 'cancel-in-progress': false });
     expect(deploy.environment).toEqual({ name: 'fridge', deployment: false });
@@ -170,7 +177,7 @@ describe('workflows do what the design card says', () => {
     const wf = yamlOf('scale.yml');
     const inputs = ((wf.on as ExprObject).workflow_dispatch as ExprObject).inputs as Record<string, ExprObject>;
     expect(inputs.service).toMatchObject({ type: 'choice', required: true });
-    expect(inputs.service!.options).toEqual(expect.arrayContaining(['taskmanager', 'jobmanager']));
+    expect(inputs.service!.options).toEqual(['taskmanager', 'mosquitto']);
     expect(inputs.replicas).toMatchObject({ type: 'number', required: true });
     const job = (wf.jobs as ExprObject).scale as ExprObject;
     expect(job['runs-on']).toEqual(['self-hosted', 'fridge']);
@@ -211,6 +218,9 @@ function rewriteFor(task: string, extra: string[]): (script: string) => string {
       .join('\n');
 }
 
+/** Step names as GitHub shows them, without the pinned commit of `uses:` steps. */
+const shownName = (name: string): string => name.replace(/@[0-9a-f]{40}$/, '');
+
 function baseEnv(): Record<string, string> {
   const keep = ['PATH', 'LANG', 'TERM', 'FRIDGE_SIM_NODES'];
   const env: Record<string, string> = { HOME: home, npm_config_cache: path.join(process.env.HOME ?? '/root', '.npm') };
@@ -230,7 +240,7 @@ async function runDeployJob(rewrite: (script: string) => string, context: Partia
     workflowFile: path.join(WF, 'deploy.yml'),
     job: 'deploy',
     workspace: PROJECT_ROOT,
-    baseEnv: baseEnv(),
+    baseEnv: { ...baseEnv(), PATH: `${path.join(home, 'no-maven')}:${process.env.PATH ?? ''}` },
     context: {
       github: githubContext('push'),
       secrets: { FRIDGE_SSH_KEY: sshKeySecret(), DOCKERHUB_USERNAME: 'fridgebot', DOCKERHUB_TOKEN: 'dckr_pat_workflowTestToken' },
@@ -244,7 +254,12 @@ async function runDeployJob(rewrite: (script: string) => string, context: Partia
     // The work tree already has its node_modules (the README's `npm ci`); reinstalling would pull them
     // from under the other tests running next to this one.
     skipRun: (script) => (script.trim() === 'npm ci' ? 'dependencies already installed' : undefined),
-    afterStep: (step: StepRecord) => {
+    afterStep: (step: StepRecord, runnerTemp: string) => {
+      // download-artifact is not run here: the job-jar job's artifact is put where it would download it.
+      if (shownName(step.name) === 'Run actions/download-artifact' && jobJarDir) {
+        mkdirSync(path.join(runnerTemp, 'job-jar'), { recursive: true });
+        for (const f of readdirSync(jobJarDir)) copyFileSync(path.join(jobJarDir, f), path.join(runnerTemp, 'job-jar', f));
+      }
       if (step.name !== 'Write the SSH key') return;
       const file = step.exportedEnv.FRIDGE_SSH_KEY_FILE;
       key.keyFile = file;
@@ -265,7 +280,8 @@ const deployRegistered = runnable('deploy');
 const scaleRegistered = runnable('scale');
 
 describe('the image job reads what it builds from the inventory', () => {
-  it('"Read the image inputs" gives the repository, the Flink version and the three platforms', async () => {
+  it('"Read the image inputs" and "Build arguments" give the repository, the Flink version, the platforms, the tags and the build arguments', async () => {
+    const sha512 = 'ab'.repeat(64);
     const job = await runJob({
       workflowFile: path.join(WF, 'deploy.yml'),
       job: 'image',
@@ -273,21 +289,29 @@ describe('the image job reads what it builds from the inventory', () => {
       baseEnv: baseEnv(),
       context: { github: githubContext('push'), secrets: {}, vars: {}, inputs: {}, needs: {} },
       // Reading the real inventory is harmless: nothing is contacted.
-      // Apache's servers are not reachable from here: the release lookup is GitHub's runner's job alone.
-      skipRun: (script) =>
-        script.trim() === 'npm ci' ? 'dependencies already installed' : script.includes('archive.apache.org') ? 'no internet here' : undefined,
+      // Apache's servers are not reachable from here: the release lookup (curl) answers a fixed SHA-512.
+      rewrite: (script) => (script.includes('curl') ? `echo "sha512=${sha512}" >> "$GITHUB_OUTPUT"` : script),
+      skipRun: (script) => (script.trim() === 'npm ci' ? 'dependencies already installed' : undefined),
       stepTimeoutMs: 120_000,
     });
     runnerTemps.push(job.runnerTemp);
     const inputs = job.steps.find((s) => s.id === 'inputs')!;
     expect(inputs.status, inputs.output).toBe('success');
+    const { sha } = await gitRevision(PROJECT_ROOT);
+    const flinkUrl = 'https://archive.apache.org/dist/flink/flink-2.3.0/flink-2.3.0-bin-scala_2.12.tgz';
     expect(inputs.outputs).toEqual({
       image: 'docker.io/digitaljazz/flink-fridge',
       'flink-version': '2.3.0',
+      'flink-url': flinkUrl,
       platforms: 'linux/arm/v7,linux/arm64,linux/amd64',
+      tags: ['docker.io/digitaljazz/flink-fridge:' + sha, 'docker.io/digitaljazz/flink-fridge:2.3.0', 'docker.io/digitaljazz/flink-fridge:latest'].join('\n'),
       context: path.join(job.runnerTemp, 'image-context'),
       'conf-file': 'config.yaml',
     });
+    const args = job.steps.find((s) => s.id === 'args')!;
+    expect(args.status, args.output).toBe('success');
+    const buildArgs = args.outputs['build-args']!.split('\n');
+    expect(buildArgs).toEqual(expect.arrayContaining([`FLINK_URL=${flinkUrl}`, `FLINK_SHA512=${sha512}`, 'FLINK_DROP_JARS=flink-table-*.jar flink-scala_*.jar', `VCS_REF=${sha}`]));
     // The context is image-build's: docker/'s files and the generated default configuration.
     expect(readdirSync(path.join(job.runnerTemp, 'image-context')).sort()).toEqual(['Dockerfile', 'entrypoint.sh', 'flink-classes.lst', 'fridge-base.yaml', 'healthcheck.sh', 'java.security', 'launch.sh']);
     expect(readFileSync(path.join(job.runnerTemp, 'image-context', 'Dockerfile'), 'utf8')).toBe(readFileSync(path.join(PROJECT_ROOT, 'docker/Dockerfile'), 'utf8'));
@@ -313,10 +337,11 @@ describe('the deploy job, run step by step against the virtual fridge', () => {
 
       expect(deployStep.output, deployStep.output).not.toContain('unknown task');
       expect(job.ok, job.steps.map((s) => `${s.name}: ${s.status}\n${s.output}`).join('\n')).toBe(true);
-      expect(job.steps.map((s) => `${s.name}: ${s.status}`)).toEqual([
-        'Run actions/checkout@v6: skipped',
-        'Run actions/setup-node@v6: skipped',
+      expect(job.steps.map((s) => `${shownName(s.name)}: ${s.status}`)).toEqual([
+        'Run actions/checkout: skipped',
+        'Run actions/setup-node: skipped',
         'Install dependencies: skipped',
+        'Run actions/download-artifact: skipped',
         'Keep Fridge state between runs: success',
         'Write the SSH key: success',
         'Deploy: success',
@@ -327,6 +352,9 @@ describe('the deploy job, run step by step against the virtual fridge', () => {
 
       expect(deployStep.script).toBe(`npx zx tasks/deploy.mjs -i ${SIM_INVENTORY_FILE} --skip image-build --image "$IMAGE"${extra.map((e) => ` ${e}`).join('')}`);
       expect(deployStep.env.IMAGE).toBe(SIM_IMAGE);
+      // The jar comes from the job-jar job; the runner has no Maven and none was called.
+      expect(deployStep.env[PREBUILT_JAR_ENV]).toBe(path.join(job.runnerTemp, 'job-jar', 'sensor-window.jar'));
+      expect(existsSync(mvnCalls) ? readFileSync(mvnCalls, 'utf8') : '').toBe('');
       expect(deployStep.env.GITHUB_TOKEN).toBe(TOKEN);
       expect(deployStep.env.FRIDGE_SSH_KEY_FILE).toBe(key.keyFile);
       expect(deployStep.env.FRIDGE_STATE_DIR).toBe(path.join(home, '.local/state/fridge'));

@@ -132,6 +132,35 @@ describe('runner', () => {
   });
 });
 
+describe('runner events for progress', () => {
+  it('announces each step before its result, and passes on what a long step says it is doing', async () => {
+    registerSecret('pr0gress-secret');
+    const waiting: Step<null> = {
+      name: 'converged',
+      async gather(ctx) {
+        ctx.progress?.('waiting: 1/3 taskmanagers');
+        ctx.progress?.('waiting: 1/3 taskmanagers'); // unchanged: not repeated
+        ctx.progress?.('waiting: 2/3 taskmanagers, token pr0gress-secret');
+        return null;
+      },
+      plan: () => ({ kind: 'ok' }),
+    };
+    const s = session(hosts(['a']));
+    await new Run('demo', s).play({ name: 'wait', steps: [fileStep('motd', 'x'), waiting] });
+    const seen = s.reporter.events.flatMap((e) =>
+      e.kind === 'step-start' ? [`start ${e.host} ${e.step}`] : e.kind === 'progress' ? [`progress ${e.host} ${e.step}: ${e.text}`] : e.kind === 'step-result' ? [`result ${e.result.host} ${e.result.step}`] : [],
+    );
+    expect(seen).toEqual([
+      'start a file motd',
+      'result a file motd',
+      'start a converged',
+      'progress a converged: waiting: 1/3 taskmanagers',
+      'progress a converged: waiting: 2/3 taskmanagers, token ***',
+      'result a converged',
+    ]);
+  });
+});
+
 describe('phases of one command', () => {
   it('a phase knows which phases the command runs after it', () => {
     const s = { ...session(hosts()), phases: ['stack-deploy', 'job-submit'] };

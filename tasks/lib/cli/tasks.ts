@@ -1,5 +1,6 @@
 // The tasks a user runs (tasks/<name>.mjs) and the phases each one runs, loaded only when used.
 import type { Phase } from '../engine/phase.ts';
+import { withKeepAlive } from '../report/progress.ts';
 
 export interface TaskDef {
   description: string;
@@ -48,7 +49,8 @@ async function virtualFridgeUnlessInventory(inventory: string | undefined, log: 
   if (inventory) return { inventory };
   log('no inventory given: deploying onto the virtual fridge (npx zx tasks/sim.mjs up)');
   const { simUp } = await import('../sim/sim.ts');
-  const up = await simUp({ log });
+  // A first bring-up installs packages and debootstraps an image for minutes: the heartbeat says it still runs.
+  const up = await withKeepAlive('virtual fridge up', log, (say) => simUp({ log: say }));
   return up.ok ? { inventory: up.inventory } : { error: `virtual fridge: ${up.error}` };
 }
 

@@ -136,7 +136,7 @@ export function convergeStep(inv: Inventory, want: Expectation, timeoutMs: numbe
   const rest = new FlinkRest({ baseUrl: flinkUrl(inv), timeoutMs: 5_000 });
   return {
     name: label,
-    async gather({ transport, check, shared }) {
+    async gather({ transport, check, shared, progress }) {
       const started = Date.now();
       let services: ServiceReplicas[] = [];
       let overview: ClusterOverview | undefined;
@@ -150,7 +150,7 @@ export function convergeStep(inv: Inventory, want: Expectation, timeoutMs: numbe
       };
       const outcome: true | string | { message: string } = check
         ? await probe().then((p) => (p.done ? p.result : { ok: false as const, message: p.last }))
-        : await waitFor<true | string>(probe, { timeoutMs, intervalMs: 500 });
+        : await waitFor<true | string>(probe, { timeoutMs, intervalMs: 500, ...(progress ? { onWait: (state: string) => progress(`waiting: ${state}`) } : {}) });
       const converged = outcome === true;
       const tms = wantedTaskmanagers(services, stack, want);
       const why = typeof outcome === 'string' ? outcome : outcome === true ? '' : outcome.message;

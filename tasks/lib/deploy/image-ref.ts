@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Inventory } from '../inventory/types.ts';
+import { writeFileAtomicSync } from '../atomic-file.ts';
 import { STATE_DIR } from '../paths.ts';
 
 export const IMAGE_STATE_FILE = path.join(STATE_DIR, 'image.json');
@@ -16,7 +17,7 @@ export interface PublishedImage {
 
 export function recordPublishedImage(image: PublishedImage, file = IMAGE_STATE_FILE): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `${JSON.stringify(image, null, 2)}\n`);
+  writeFileAtomicSync(file, `${JSON.stringify(image, null, 2)}\n`);
 }
 
 function lastPublished(inv: Inventory, file: string): string | undefined {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseJobName } from '../flink/jobs.ts';
 import { FlinkRest, isTerminal, type JobSummary } from '../flink/rest.ts';
+import { writeFileAtomicSync } from '../atomic-file.ts';
 import { STATE_DIR } from '../paths.ts';
 import type { Inventory } from '../inventory/types.ts';
 
@@ -75,7 +76,7 @@ export const STOPPED_JOBS_FILE = path.join(STATE_DIR, 'stopped-jobs.json');
 export function rememberStopped(stopped: StoppedJob[], file = STOPPED_JOBS_FILE): void {
   if (stopped.length === 0) return;
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `${JSON.stringify([...readAll(file), ...stopped], null, 2)}\n`);
+  writeFileAtomicSync(file, `${JSON.stringify([...readAll(file), ...stopped], null, 2)}\n`);
 }
 
 function readAll(file: string): StoppedJob[] {
@@ -96,5 +97,5 @@ export function recallStopped(cluster: string, file = STOPPED_JOBS_FILE): Stoppe
 export function forgetStopped(cluster: string, jobBaseName: string, nameOf: (jobName: string) => string, file = STOPPED_JOBS_FILE): void {
   const all = readAll(file);
   const kept = all.filter((s) => s.cluster !== cluster || nameOf(s.name) !== jobBaseName);
-  if (kept.length !== all.length) fs.writeFileSync(file, `${JSON.stringify(kept, null, 2)}\n`);
+  if (kept.length !== all.length) writeFileAtomicSync(file, `${JSON.stringify(kept, null, 2)}\n`);
 }

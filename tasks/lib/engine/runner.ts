@@ -1,12 +1,12 @@
 // The runner: facts → plan → apply for each step on each host; the only place that decides ok/changed,
 // and the only place that honours check mode.
+import pLimit from 'p-limit';
 import type { HostSpec, Inventory } from '../inventory/types.ts';
 import type { Reporter } from '../report/types.ts';
 import { mask } from '../secrets.ts';
 import type { TransportPool } from '../transport/open.ts';
 import { UnreachableError, type Transport } from '../transport/types.ts';
 import { applyAction } from './apply.ts';
-import { forEachLimited } from './limit.ts';
 import { recapHosts } from './recap.ts';
 import type { FileDiff, HostContext, HostOutcome, Plan, RunSummary, Step, StepResult } from './types.ts';
 
@@ -153,13 +153,20 @@ export class Run {
     const reporter = this.session.reporter;
     reporter.emit({ kind: 'play-start', play: opts.name, hosts: hosts.map((h) => h.name) });
     const outcomes: HostOutcome[] = [];
-    await forEachLimited(hosts, this.session.options.forks, async (host) => {
+    await pLimit(this.session.options.forks).map(hosts, async (host) => {
       const outcome: HostOutcome = { host: host.name, results: [] };
       try {
         const transport = await this.transport(host);
         const ctx: HostContext = { host, inventory: this.inventory, transport, check: this.check, shared: this.shared };
         for (const step of steps) {
-          const r = await runStep(step, ctx);
+          // The start event lets reporters show what runs and for how long: a Docker install is silent for minutes.
+          reporter.emit({ kind: 'step-start', host: host.name, step: step.name });
+          let said = '';
+          const progress = (text: string): void => {
+            const masked = mask(text);
+            if (masked !== said) reporter.emit({ kind: 'progress', host: host.name, step: step.name, text: (said = masked) });
+          };
+          const r = await runStep(step, { ...ctx, progress });
           outcome.results.push(r);
           reporter.emit({ kind: 'step-result', result: r });
           if (r.status === 'failed') break;

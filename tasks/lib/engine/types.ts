@@ -41,6 +41,11 @@ export interface HostContext {
   check: boolean;
   /** Values a play hands to later plays (e.g. join tokens); secrets must be registered with secrets.ts. */
   shared: Map<string, unknown>;
+  /**
+   * Tells the operator what a long step is doing now ("waiting: 2/3 taskmanagers"); shown beside the running
+   * step on a terminal and in the heartbeat, never logged. Set by the runner; absent outside a run.
+   */
+  progress?: (text: string) => void;
 }
 
 export interface Step<F = unknown> {

@@ -1,7 +1,9 @@
 // The Flink binary distribution, assembled without archive.apache.org: PyPI's `apache-flink` wheel carries
 // bin/ scripts and conf/, `apache-flink-libraries` carries lib/, plugins/ and bin/bash-java-utils.jar.
 // The result is laid out like the official flink-V/ directory, slimmed down, packed reproducibly into
-// flink-V-bin.tgz with its SHA-512 stored next to it: the image build verifies that one checksum.
+// flink-V-bin.tgz with its SHA-512 stored next to it. The image build checks that checksum and, as for
+// Apache's release, a GPG signature by a pinned key: here the project-local key of flink/signing.ts, since
+// no Apache release manager signed what was assembled on this machine.
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';

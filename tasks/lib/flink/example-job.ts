@@ -1,8 +1,10 @@
 // The example job (jobs/sensor-window): built with Maven once, rebuilt only when its sources change, and read
-// back through the REST API (its running-count gauge).
+// back through the REST API (its running-count gauge). A machine without a JDK and Maven (the self-hosted
+// runner) is handed a jar built elsewhere (the workflow's hosted job) through FRIDGE_EXAMPLE_JOB_JAR, with
+// the digest of the sources it was built from next to it, so a jar of other sources is refused.
 
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx';
 import { PROJECT_ROOT, STATE_DIR } from '../paths.ts';
@@ -17,8 +19,28 @@ export const READINGS_TOTAL_GAUGE = 'readingsTotal';
 /** Maven's local repository lives with Fridge's other caches, so CI can keep it with one cache entry. */
 export const MAVEN_REPO = path.join(STATE_DIR, 'm2');
 
-/** Builds jobs/sensor-window once; returns the jar's path. Throws when Maven fails (with Maven's output). */
-export async function buildExampleJob(dir = EXAMPLE_JOB_DIR): Promise<string> {
+/** The prebuilt jar to use instead of building one with Maven. */
+export const PREBUILT_JAR_ENV = 'FRIDGE_EXAMPLE_JOB_JAR';
+
+/** Next to a prebuilt jar: the digest of the sources it was built from (sensor-window.jar → sensor-window.sources.sha256). */
+export function sourcesStampOf(jar: string): string {
+  return `${jar.replace(/\.jar$/i, '')}.sources.sha256`;
+}
+
+export interface ExampleJobOptions {
+  /** Read for FRIDGE_EXAMPLE_JOB_JAR (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** Maven's local repository (default MAVEN_REPO). */
+  mavenRepo?: string;
+}
+
+/**
+ * The example job's jar: the prebuilt one named by FRIDGE_EXAMPLE_JOB_JAR when set (no Maven), else jobs/sensor-window
+ * built once. Throws with a message for the operator when the prebuilt jar is unusable or Maven fails (with its output).
+ */
+export async function buildExampleJob(dir = EXAMPLE_JOB_DIR, opts: ExampleJobOptions = {}): Promise<string> {
+  const prebuilt = (opts.env ?? process.env)[PREBUILT_JAR_ENV];
+  if (prebuilt) return checkPrebuilt(path.resolve(prebuilt), dir);
   const jar = path.join(dir, 'target', 'sensor-window.jar');
   const stamp = path.join(dir, 'target', '.fridge-sources.sha256');
   const digest = await sourcesDigest(dir);
@@ -30,7 +52,7 @@ export async function buildExampleJob(dir = EXAMPLE_JOB_DIR): Promise<string> {
     // Another process may have built it while we waited for the lock.
     if ((await isFile(jar)) && (await readFile(stamp, 'utf8').catch(() => '')).trim() === digest) return jar;
     const mvn = $({ cwd: dir, quiet: true, nothrow: true });
-    const repo = `-Dmaven.repo.local=${MAVEN_REPO}`;
+    const repo = `-Dmaven.repo.local=${opts.mavenRepo ?? MAVEN_REPO}`;
     // Offline first: after the first download everything is in MAVEN_REPO and no network is needed.
     let r = await mvn`mvn -q -B -o ${repo} package`;
     if (r.exitCode !== 0) r = await mvn`mvn -q -B ${repo} package`;
@@ -42,6 +64,30 @@ export async function buildExampleJob(dir = EXAMPLE_JOB_DIR): Promise<string> {
   } finally {
     await release();
   }
+}
+
+async function checkPrebuilt(jar: string, dir: string): Promise<string> {
+  const named = `${PREBUILT_JAR_ENV}=${jar}`;
+  const rel = path.relative(PROJECT_ROOT, dir);
+  if (!(await isFile(jar))) throw new Error(`${named}: no such file`);
+  const stamp = sourcesStampOf(jar);
+  const built = (await readFile(stamp, 'utf8').catch(() => '')).trim();
+  if (!built) throw new Error(`${named}: ${path.basename(stamp)} is missing next to it, so which sources it was built from is unknown; build it with 'npx tsx tasks/lib/github/example-job-jar.ts DIR', which writes both`);
+  const now = await sourcesDigest(dir);
+  if (built !== now) throw new Error(`${named} was built from other sources than ${rel} has now (${built.slice(0, 12)} ≠ ${now.slice(0, 12)}): rebuild it, or unset ${PREBUILT_JAR_ENV} to build with Maven here`);
+  return jar;
+}
+
+/** Builds the jar with Maven and copies it into outDir with its sources digest: what FRIDGE_EXAMPLE_JOB_JAR expects. */
+export async function writePrebuiltJob(outDir: string, opts: { dir?: string; mavenRepo?: string } = {}): Promise<{ jar: string; stamp: string }> {
+  const dir = opts.dir ?? EXAMPLE_JOB_DIR;
+  const built = await buildExampleJob(dir, { env: {}, ...(opts.mavenRepo ? { mavenRepo: opts.mavenRepo } : {}) });
+  await mkdir(outDir, { recursive: true });
+  const jar = path.join(outDir, path.basename(built));
+  await copyFile(built, jar);
+  const stamp = sourcesStampOf(jar);
+  await writeFile(stamp, `${await sourcesDigest(dir)}\n`);
+  return { jar, stamp };
 }
 
 /** Digest of everything that goes into the jar: pom.xml and src/. */

@@ -2,6 +2,7 @@
 // its container, and `flink run -d` there. Works over any Transport (SSH to a Pi, or this machine), needs no
 // open REST port, but sees less than the REST API: a job that fails after starting is reported by state only.
 
+import { makeStagingDir, removeStagingDir } from '../transport/staging.ts';
 import { shq, type Transport } from '../transport/types.ts';
 import { jarIdentity, programArgs, type JarIdentity, type JobRef, type SubmitDecision } from './jobs.ts';
 import { JOB_STATES, rootCauseLine } from './rest.ts';
@@ -13,7 +14,7 @@ export interface CliSubmitRequest extends SubmitRequest {
   stack: string;
   /** Run docker through sudo (a user outside the docker group). */
   sudo?: boolean;
-  /** Where the jar is staged on the host (default /tmp/fridge-jobs). */
+  /** Parent of the private staging directory made for the jar on the host (default $TMPDIR or /tmp). */
   stagingDir?: string;
 }
 
@@ -145,14 +146,19 @@ async function listJobs(t: Transport, cid: string, sudo: boolean): Promise<Found
 
 async function runJar(t: Transport, cid: string, req: CliSubmitRequest, jar: JarIdentity, savepoint: string | undefined): Promise<SubmitOutcome> {
   const sudo = req.sudo === true;
-  const staging = req.stagingDir ?? '/tmp/fridge-jobs';
-  const onHost = `${staging}/${jar.uploadName}`;
+  // A fresh 0700 directory: a fixed /tmp/fridge-jobs let any local user of the Pi own it and swap the jar
+  // between the upload and the (root) docker cp.
+  const staging = await makeStagingDir(t, 'fridge-job', req.stagingDir);
+  if (!staging.ok) return { status: 'failed', msg: staging.message };
+  const onHost = `${staging.dir}/${jar.uploadName}`;
   const inContainer = `/tmp/${jar.uploadName}`;
-  const mk = await t.exec(`mkdir -p ${shq(staging)}`);
-  if (mk.code !== 0) return { status: 'failed', msg: `cannot create ${staging} on ${t.host}: ${mk.stderr.trim()}` };
-  await t.putFile(jar.path, onHost);
-  const cp = await t.exec(`docker cp ${shq(onHost)} ${shq(`${cid}:${inContainer}`)}`, { sudo, timeoutMs: FLINK_TIMEOUT_MS });
-  if (cp.code !== 0) return { status: 'failed', msg: `docker cp into ${cid} failed: ${(cp.stderr || cp.stdout).trim()}` };
+  try {
+    await t.putFile(jar.path, onHost);
+    const cp = await t.exec(`docker cp ${shq(onHost)} ${shq(`${cid}:${inContainer}`)}`, { sudo, timeoutMs: FLINK_TIMEOUT_MS });
+    if (cp.code !== 0) return { status: 'failed', msg: `docker cp into ${cid} failed: ${(cp.stderr || cp.stdout).trim()}` };
+  } finally {
+    await removeStagingDir(t, staging.dir);
+  }
 
   const run = await t.exec(flinkRunCommand(cid, inContainer, req, jar, savepoint), { sudo, timeoutMs: FLINK_TIMEOUT_MS });
   const jobId = parseSubmittedJobId(run.stdout);

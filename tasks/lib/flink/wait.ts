@@ -4,6 +4,8 @@ export interface WaitOptions {
   timeoutMs: number;
   /** Pause between two probes (default 500 ms). */
   intervalMs?: number;
+  /** Told what the probe saw whenever it changes, so a long wait shows where it stands (HostContext.progress). */
+  onWait?: (last: string) => void;
 }
 
 /** What one probe found: finished (with the result to return) or not yet (with what it saw, for the timeout message). */
@@ -23,6 +25,7 @@ export async function waitFor<T>(probe: () => Promise<Probe<T>>, opts: WaitOptio
   for (;;) {
     const p = await probe();
     if (p.done) return p.result;
+    if (p.last !== last) opts.onWait?.(p.last);
     last = p.last;
     const left = deadline - Date.now();
     if (left <= 0) return { ok: false, status: 0, message: `gave up after ${Math.round(opts.timeoutMs / 1000)} s: ${last}` };

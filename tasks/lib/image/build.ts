@@ -6,14 +6,17 @@
 
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { $ } from 'zx';
 import type { RegistrySettings } from '../inventory/types.ts';
 import { registerSecret } from '../secrets.ts';
 import { DEFAULT_CACHE_DIR, distributionPaths, ensureFlinkDistribution } from '../flink/distribution.ts';
 import { ensureJreBase, jreBaseTag } from './base.ts';
 import { writeContext } from './context.ts';
-import { docker, hasBuildx, inspectImage, login, push, remoteManifest, tail } from './docker.ts';
-import { serveFile } from './file-server.ts';
+import { docker, hasBuildx, inspectImage, login as dockerLogin, push, remoteManifest, tail } from './docker.ts';
+import { freshSalt, planLogin } from '../registry/login-mark.ts';
+import { localLoginFacts, writeLocalLoginMark } from '../registry/local-login.ts';
+import { DEFAULT_DROP_JARS, gitRevision, imageBuildArgs, imageTagNames, type DistributionSignature } from './inputs.ts';
+import { serveFiles } from './file-server.ts';
+import { ensureSigningKey, signFile } from '../flink/signing.ts';
 import { platformInfo, type PlatformInfo } from './platforms.ts';
 import { smokeTest } from './smoke.ts';
 
@@ -30,7 +33,9 @@ export interface ImageBuildOptions {
   /** Base image per platform; default the local Debian JRE base (fridge/jre:17-bookworm-<arch>). */
   baseImage?: (p: PlatformInfo) => string;
   /** Where the distribution comes from; default the PyPI-assembled tarball over a loopback server. */
-  source?: { url: string; sha512: string };
+  source?: { url: string; sha512: string; signature?: DistributionSignature };
+  /** GNUPGHOME of the key that signs the locally assembled distribution (default .fridge/flink-signing). */
+  signingHome?: string;
   /**
    * lib/ jars left out of the image (globs). Default: the Table/SQL stack and the Scala API, which
    * DataStream jobs do not use and which make up a fifth of the distribution; [] keeps everything.
@@ -44,6 +49,8 @@ export interface ImageBuildOptions {
   log?: (line: string) => void;
   /** Environment to read credentials from (default process.env). */
   env?: Record<string, string | undefined>;
+  /** Where the digest of the registry credentials used last is kept (default .fridge/registry). */
+  loginMarkDir?: string;
 }
 
 export interface PlatformOutcome {
@@ -68,21 +75,15 @@ export interface ImageBuildResult {
   seconds: number;
 }
 
-const SOURCE_URL = 'https://github.com/fridge/fridge';
-export const DEFAULT_DROP_JARS = ['flink-table-*.jar', 'flink-scala_*.jar'];
+export { DEFAULT_DROP_JARS };
 
 export function imageRepo(registry: ImageBuildOptions['registry']): string {
   return `${registry.host}/${registry.repository}`;
 }
 
-async function gitShortSha(dir: string): Promise<string> {
-  const r = await $({ quiet: true, nothrow: true, cwd: dir })`git rev-parse --short HEAD`;
-  return r.exitCode === 0 ? r.stdout.trim() : 'nogit';
-}
-
 export async function imageTags(opts: Pick<ImageBuildOptions, 'version' | 'repoDir'>): Promise<{ sha: string; tags: string[] }> {
-  const sha = await gitShortSha(opts.repoDir ?? process.cwd());
-  return { sha, tags: [sha, opts.version, 'latest'] };
+  const { sha } = await gitRevision(opts.repoDir ?? process.cwd());
+  return { sha, tags: imageTagNames({ sha }, opts.version) };
 }
 
 /** Layer chains that already passed the smoke tests: a rebuild from cache or a new label does not repeat them. */
@@ -139,10 +140,15 @@ export async function buildImage(opts: ImageBuildOptions): Promise<ImageBuildRes
     return done('failed', `registry ${opts.registry.host} needs credentials: set ${missing.join(' and ')} in the environment`);
   }
 
+  // Log in only when docker has no login for the registry or the credentials differ from those used last.
+  const login = user && pass ? planLogin(await localLoginFacts(opts.registry.host, env, opts.loginMarkDir), { host: opts.registry.host, user, token: pass }, freshSalt()) : { login: false as const };
+  const loginLine = login.login ? `docker login ${opts.registry.host} as $${opts.registry.usernameEnv ?? ''} (${login.why})` : undefined;
+
   const current = await remoteManifest(`${repo}:${opts.version}`, opts.registry.insecure);
 
   if (opts.check) {
     const dist = distributionPaths(opts.version, cacheDir);
+    if (loginLine) actions.push(loginLine);
     actions.push(`use Flink ${opts.version} distribution ${dist.tarball}`);
     for (const p of platforms) {
       const base = opts.baseImage?.(p) ?? jreBaseTag(p);
@@ -155,33 +161,36 @@ export async function buildImage(opts: ImageBuildOptions): Promise<ImageBuildRes
     return done('changed', `would build and push ${platforms.length} platform(s); registry has ${now} under ${opts.version}`);
   }
 
-  if (user && pass) {
-    const r = await login(opts.registry.host, user, pass);
+  if (login.login && user && pass) {
+    const r = await dockerLogin(opts.registry.host, user, pass);
     if (!r.ok) return done('failed', `docker login ${opts.registry.host} failed: ${tail(r.stderr)}`);
+    await writeLocalLoginMark(opts.registry.host, login.mark, opts.loginMarkDir);
+    if (loginLine) actions.push(loginLine);
   }
 
   let source = opts.source;
-  let server: Awaited<ReturnType<typeof serveFile>> | undefined;
+  let server: Awaited<ReturnType<typeof serveFiles>> | undefined;
   try {
     if (!source) {
+      // Assembled here, so signed here: the virtual fridge's trust root is the local key (flink/signing.ts).
       const dist = await ensureFlinkDistribution(opts.version, cacheDir);
-      server = await serveFile(dist.tarball);
-      source = { url: server.url, sha512: dist.sha512 };
+      const signed = await signFile(dist.tarball, await ensureSigningKey(opts.signingHome));
+      server = await serveFiles([dist.tarball, signed.signature, signed.keys]);
+      const url = (f: string): string => server?.urls[f] ?? '';
+      source = { url: url(dist.tarball), sha512: dist.sha512, signature: { url: url(signed.signature), keysUrl: url(signed.keys), fingerprint: signed.fingerprint } };
     }
     const context = await writeContext(path.join(cacheDir, `image-context-${opts.version}`), opts.version, opts.stateDir);
-    const created = (await $({ quiet: true, nothrow: true, cwd: opts.repoDir ?? process.cwd() })`git log -1 --format=%cI`).stdout.trim();
+    // The build arguments are defined once, in inputs.ts, for this task and the GitHub workflow alike.
+    const revision = await gitRevision(opts.repoDir ?? process.cwd());
     const buildArgs = (p: PlatformInfo): string[] =>
-      [
-        `BASE_IMAGE=${opts.baseImage?.(p) ?? jreBaseTag(p)}`,
-        `FLINK_VERSION=${opts.version}`,
-        `FLINK_URL=${source?.url ?? ''}`,
-        `FLINK_SHA512=${source?.sha512 ?? ''}`,
-        `FLINK_CONF_FILE=${context.confFile}`,
-        `FLINK_DROP_JARS=${(opts.dropJars ?? DEFAULT_DROP_JARS).join(' ')}`,
-        `VCS_REF=${sha}`,
-        `SOURCE=${SOURCE_URL}`,
-        `CREATED=${created}`,
-      ].flatMap((a) => ['--build-arg', a]);
+      imageBuildArgs({
+        baseImage: opts.baseImage?.(p) ?? jreBaseTag(p),
+        version: opts.version,
+        distribution: { url: source?.url ?? '', sha512: source?.sha512 ?? '', ...(source?.signature ? { signature: source.signature } : {}) },
+        confFile: context.confFile,
+        dropJars: opts.dropJars,
+        revision: { ...revision, sha },
+      }).flatMap((a) => ['--build-arg', a]);
 
     if (opts.useBuildx !== false && (await hasBuildx())) {
       // One BuildKit build for every platform, pushed as a manifest list; `latest` follows after the smoke tests.

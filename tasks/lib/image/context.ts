@@ -1,5 +1,6 @@
 // The build context: docker/'s Dockerfile and scripts plus the baked default configuration. Small on
-// purpose: the distribution does not travel in the context but through FLINK_URL + FLINK_SHA512.
+// purpose: the distribution does not travel in the context but through FLINK_URL, its SHA-512 and its
+// signature (verify-release.sh checks it in the build).
 
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -8,7 +9,7 @@ import { generateFlinkConfig, renderFlatYaml, versionKeys } from '../flink/confi
 import type { HostShare } from '../flink/memory.ts';
 import { DOCKER_DIR } from './base.ts';
 
-const FILES = ['Dockerfile', 'entrypoint.sh', 'launch.sh', 'healthcheck.sh', 'java.security', 'flink-classes.lst'];
+const FILES = ['Dockerfile', 'entrypoint.sh', 'launch.sh', 'healthcheck.sh', 'java.security', 'flink-classes.lst', 'verify-release.sh'];
 
 /** The image's own default: a JobManager and a TaskManager sharing one 1 GiB Pi, the smallest supported. */
 export function defaultImageConfig(version: string, stateDir: string): string {

@@ -116,10 +116,11 @@ export function normalise(file: string, raw: RawInventory): Normalised {
   const baseDir = dirname(resolve(file));
   const graph = analyseGroups(raw);
   const groupVars = (name: string): VarDef[] => raw.groups.get(name)?.vars ?? [];
+  const groupVarsFiles = (name: string): VarDef[] => raw.fileGroupVars.get(name) ?? [];
   const priority = (name: string): number => num([...groupVars(name)].reverse().find((d) => d.name === 'ansible_group_priority')?.value) ?? 1;
 
   const clusterVars = new Map<string, VarDef>();
-  for (const d of groupVars('all')) clusterVars.set(d.name, d);
+  for (const d of [...groupVars('all'), ...groupVarsFiles('all')]) clusterVars.set(d.name, d);
   const c = (name: string): unknown => lastValue(clusterVars, name);
 
   const virtual = bool(c('fridge_virtual')) ?? false;
@@ -133,13 +134,17 @@ export function normalise(file: string, raw: RawInventory): Normalised {
   const hosts: HostSpec[] = raw.hostOrder.map((name) => {
     const hostDef = raw.hosts.get(name);
     const memberOf = [...graph.members.entries()].filter(([, m]) => m.has(name)).map(([g]) => g);
-    // Ansible's order: all first, then groups by depth, priority and name; host variables last.
+    // Ansible's order (its VARIABLE_PRECEDENCE): the inventory's all.vars, then its groups' vars by depth,
+    // priority and name; then group_vars/all and group_vars/<group> in the same order; then the host's
+    // variables in the inventory, then host_vars/<host>.
     const ordered = memberOf
       .filter((g) => g !== 'all')
       .sort((a, b) => (graph.depth.get(a) ?? 0) - (graph.depth.get(b) ?? 0) || priority(a) - priority(b) || a.localeCompare(b));
     const merged = new Map<string, VarDef>();
     for (const g of ['all', ...ordered]) for (const d of groupVars(g)) merged.set(d.name, d);
+    for (const g of ['all', ...ordered]) for (const d of groupVarsFiles(g)) merged.set(d.name, d);
     for (const d of hostDef?.vars ?? []) merged.set(d.name, d);
+    for (const d of raw.fileHostVars.get(name) ?? []) merged.set(d.name, d);
     hostVars.set(name, merged);
 
     const v = (n: string): unknown => lastValue(merged, n);

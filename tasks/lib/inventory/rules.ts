@@ -5,7 +5,7 @@ import { isMap, isScalar, isSeq, type ParsedNode, type YAMLSeq } from 'yaml';
 import type { Normalised } from './normalise.ts';
 import { isHostLabel } from './schema.ts';
 import type { RawInventory, VarDef } from './structure.ts';
-import { didYouMean } from './suggest.ts';
+import { closest, didYouMean } from './suggest.ts';
 import { PI_MODELS, type HostSpec, type InventoryProblem, type SourcePos } from './types.ts';
 import type { YamlSource } from './yaml-source.ts';
 
@@ -44,7 +44,7 @@ function groupPos(ctx: RuleContext, name: string): SourcePos {
 function itemPositions(ctx: RuleContext, def: VarDef): SourcePos[] {
   const node: ParsedNode | null = def.valueNode;
   if (!isSeq(node)) return [];
-  return (node as YAMLSeq<unknown>).items.map((i) => ctx.src.posOf(i));
+  return (node as YAMLSeq<unknown>).items.map((i) => def.src.posOf(i));
 }
 
 /** Where a host's variable is set, else the host itself. */
@@ -159,6 +159,13 @@ const staticIps: Rule = (ctx) => {
   const { router, prefix } = ctx.inventory.cluster.network;
   const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
   const seen = new Map<string, HostSpec>();
+  // One map, not a search per host: inventories may be large.
+  const byAddress = new Map<string, HostSpec[]>();
+  for (const h of ctx.inventory.hosts) {
+    const list = byAddress.get(h.address);
+    if (list) list.push(h);
+    else byAddress.set(h.address, [h]);
+  }
   for (const h of ctx.inventory.hosts) {
     const ip = h.staticIp;
     if (ip === undefined) continue;
@@ -167,7 +174,7 @@ const staticIps: Rule = (ctx) => {
     if (first) out.push(error(pos, `duplicate fridge_static_ip ${ip}: already given to "${first.name}" (${at(first.pos)})`));
     else seen.set(ip, h);
     // After pi-setup this host would take over another one's current address.
-    const other = ctx.inventory.hosts.find((o) => o !== h && o.address === ip);
+    const other = byAddress.get(ip)?.find((o) => o !== h);
     if (other) out.push(error(pos, `fridge_static_ip ${ip} of "${h.name}" is the ansible_host of "${other.name}" (${at(other.pos)})`));
     if (router !== undefined && isIPv4(router)) {
       if (ip === router) out.push(error(pos, `fridge_static_ip ${ip} of "${h.name}" is the router's address`));
@@ -238,6 +245,19 @@ const replicas: Rule = (ctx) => {
   return [];
 };
 
+// Only these two names give hosts a swarm role; a near miss leaves its hosts without one.
+const ROLE_GROUPS = ['managers', 'workers'];
+const roleGroupTypos: Rule = (ctx) => {
+  const out: InventoryProblem[] = [];
+  for (const g of ctx.raw.groups.values()) {
+    if (ROLE_GROUPS.includes(g.name)) continue;
+    const near = closest(g.name, ROLE_GROUPS);
+    if (near === undefined) continue;
+    out.push(error(g.pos, `group "${g.name}": did you mean "${near}"? Fridge gives swarm roles only to the groups "managers" and "workers"`));
+  }
+  return out;
+};
+
 // Ansible warns about group names that are not identifiers (they cannot be used in templates).
 const groupNames: Rule = (ctx) =>
   [...ctx.raw.groups.values()]
@@ -275,7 +295,7 @@ const flinkProperties: Rule = (ctx) => {
     if (isMap(node)) {
       const first = key.split('.')[0];
       const pair = node.items.find((p) => isScalar(p.key) && (String(p.key.value) === key || String(p.key.value) === first));
-      if (pair) return ctx.src.posOf(pair.key);
+      if (pair) return def.src.posOf(pair.key);
     }
     return def.valuePos;
   };
@@ -315,6 +335,7 @@ export const RULES: readonly Rule[] = [
   models,
   flinkHosts,
   replicas,
+  roleGroupTypos,
   groupNames,
   image,
   flinkProperties,

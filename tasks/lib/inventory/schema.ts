@@ -215,6 +215,22 @@ export const PATH_VARS = ['ansible_ssh_private_key_file', 'fridge_authorized_key
 /** Ansible connection variables Fridge does not use but that are legitimate; a near miss of ours is only a warning. */
 export const KNOWN_ANSIBLE_VARS = Object.keys(VARS).filter((k) => k.startsWith('ansible_'));
 
+const SSH_CONFIG_ADVICE =
+  'Fridge does not pass extra ssh options; put ProxyJump and other options in ~/.ssh/config (a "Host" entry matching the host\'s ansible_host), which Fridge\'s SSH transport reads';
+
+/**
+ * Ansible variables Fridge would otherwise ignore while Ansible acts on them: the host would be reached
+ * differently from what the operator wrote, so each is refused with what to do instead.
+ */
+export const UNSUPPORTED_VARS: Record<string, string> = {
+  ansible_ssh_host: 'the pre-2.0 name of ansible_host, which Fridge does not read: write ansible_host',
+  ansible_ssh_port: 'the pre-2.0 name of ansible_port, which Fridge does not read: write ansible_port',
+  ansible_ssh_user: 'the pre-2.0 name of ansible_user, which Fridge does not read: write ansible_user',
+  ansible_ssh_common_args: SSH_CONFIG_ADVICE,
+  ansible_ssh_extra_args: SSH_CONFIG_ADVICE,
+  ansible_ssh_args: SSH_CONFIG_ADVICE,
+};
+
 /** Literal secrets and where their value belongs instead. */
 const SECRET_ADVICE: Record<string, string> = {
   ansible_password: 'fridge_ssh_password_env',

@@ -16,6 +16,8 @@ export interface VarDef {
   valuePos: SourcePos;
   /** The value's node, to locate problems inside lists and mappings. */
   valueNode: ParsedNode | null;
+  /** The file it is written in: the inventory, or one of its group_vars/host_vars files. */
+  src: YamlSource;
 }
 
 export interface GroupDef {
@@ -45,6 +47,9 @@ export interface RawInventory {
   hostOrder: string[];
   /** Position of the document's start, for problems about something missing. */
   rootPos: SourcePos;
+  /** Variables from group_vars/<group> and host_vars/<host> next to the inventory, in file order. */
+  fileGroupVars: Map<string, VarDef[]>;
+  fileHostVars: Map<string, VarDef[]>;
 }
 
 const GROUP_KEYS = ['hosts', 'vars', 'children'] as const;
@@ -53,22 +58,15 @@ function isMergeKey(pair: Pair): boolean {
   return isScalar(pair.key) && typeof pair.key.value === 'symbol' && pair.key.value.description === '<<';
 }
 
-export function readStructure(src: YamlSource): { raw: RawInventory; problems: InventoryProblem[]; fatal: boolean } {
-  const problems: InventoryProblem[] = [];
+interface Readers {
+  keyName(pair: Pair): string | undefined;
+  readVars(node: ParsedNode | null, owner: VarOwner, into: VarDef[], where: string): void;
+}
+
+function readers(src: YamlSource, problems: InventoryProblem[]): Readers {
   const error = (pos: SourcePos, message: string): void => {
     problems.push({ pos, message, severity: 'error' });
   };
-  const raw: RawInventory = { groups: new Map(), hosts: new Map(), hostOrder: [], rootPos: { file: src.file, line: 1, col: 1 } };
-
-  const group = (name: string, pos: SourcePos): GroupDef => {
-    let g = raw.groups.get(name);
-    if (!g) {
-      g = { name, pos, vars: [], hosts: [], children: [] };
-      raw.groups.set(name, g);
-    }
-    return g;
-  };
-
   const keyName = (pair: Pair): string | undefined => {
     const k = src.deref(pair.key);
     // Names are text: the written form, so a host called `on` or `1` stays what it says.
@@ -107,10 +105,40 @@ export function readStructure(src: YamlSource): { raw: RawInventory; problems: I
         keyPos: src.posOf(pair.key),
         valuePos: pair.value ? src.posOf(pair.value) : src.posOf(pair.key),
         valueNode: src.deref(pair.value),
+        src,
       });
     }
     into.push(...defs.values());
   };
+  return { keyName, readVars };
+}
+
+/** A group_vars/host_vars file: a mapping of variable names to values, like a vars block. */
+export function readVarsFile(src: YamlSource, owner: VarOwner): { vars: VarDef[]; problems: InventoryProblem[] } {
+  const problems: InventoryProblem[] = [];
+  const vars: VarDef[] = [];
+  const root = src.deref(src.doc.contents);
+  readers(src, problems).readVars(root, owner, vars, src.file);
+  return { vars, problems };
+}
+
+export function readStructure(src: YamlSource): { raw: RawInventory; problems: InventoryProblem[]; fatal: boolean } {
+  const problems: InventoryProblem[] = [];
+  const error = (pos: SourcePos, message: string): void => {
+    problems.push({ pos, message, severity: 'error' });
+  };
+  const raw: RawInventory = { groups: new Map(), hosts: new Map(), hostOrder: [], rootPos: { file: src.file, line: 1, col: 1 }, fileGroupVars: new Map(), fileHostVars: new Map() };
+
+  const group = (name: string, pos: SourcePos): GroupDef => {
+    let g = raw.groups.get(name);
+    if (!g) {
+      g = { name, pos, vars: [], hosts: [], children: [] };
+      raw.groups.set(name, g);
+    }
+    return g;
+  };
+
+  const { keyName, readVars } = readers(src, problems);
 
   const readHosts = (node: ParsedNode | null, g: GroupDef): void => {
     if (node === null || (isScalar(node) && node.value === null)) return;

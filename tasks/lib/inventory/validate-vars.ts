@@ -3,7 +3,7 @@
 import { isMap, isSeq, isScalar, type ParsedNode, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { z } from 'zod';
 import { registerSecret } from '../secrets.ts';
-import { FRIDGE_VARS, KNOWN_ANSIBLE_VARS, VARS, secretAdvice } from './schema.ts';
+import { FRIDGE_VARS, KNOWN_ANSIBLE_VARS, UNSUPPORTED_VARS, VARS, secretAdvice } from './schema.ts';
 import type { VarDef } from './structure.ts';
 import { closest, didYouMean } from './suggest.ts';
 import type { InventoryProblem, SourcePos } from './types.ts';
@@ -16,12 +16,12 @@ export interface CheckedVars {
   problems: InventoryProblem[];
 }
 
-export function checkVars(src: YamlSource, defs: VarDef[]): CheckedVars {
+export function checkVars(defs: VarDef[]): CheckedVars {
   const problems: InventoryProblem[] = [];
   const valid: VarDef[] = [];
   const rejected: VarDef[] = [];
   for (const def of defs) {
-    const { problems: found, value } = checkVar(src, def);
+    const { problems: found, value } = checkVar(def);
     problems.push(...found);
     if (found.some((p) => p.severity === 'error')) rejected.push(def);
     else valid.push({ ...def, value });
@@ -34,7 +34,7 @@ function where(def: VarDef): string {
 }
 
 /** The problems, and the value as the schema parsed it (a quoted port becomes a number). */
-function checkVar(src: YamlSource, def: VarDef): { problems: InventoryProblem[]; value: unknown } {
+function checkVar(def: VarDef): { problems: InventoryProblem[]; value: unknown } {
   const spec = VARS[def.name];
   const misplaced = checkName(def);
   if (!spec || misplaced.length > 0) return { problems: misplaced, value: def.value };
@@ -42,7 +42,7 @@ function checkVar(src: YamlSource, def: VarDef): { problems: InventoryProblem[];
   if (result.success) return { problems: [], value: result.data };
   // It may be a secret pasted where its name belongs: keep it out of everything printed from now on.
   if (spec.sensitive && typeof def.value === 'string') registerSecret(def.value);
-  return { problems: result.error.issues.flatMap((issue) => describeIssue(src, def, issue, spec.sensitive === true)), value: def.value };
+  return { problems: result.error.issues.flatMap((issue) => describeIssue(def.src, def, issue, spec.sensitive === true)), value: def.value };
 }
 
 /** Problems with the name and where it is written, before its value is looked at. */
@@ -56,6 +56,9 @@ function checkName(def: VarDef): InventoryProblem[] {
     if (typeof def.value === 'string') registerSecret(def.value);
     return [error(def.keyPos, `${name}: secrets must not be written in the inventory (it ends up in git and logs); ${advice}`)];
   }
+
+  const unsupported = UNSUPPORTED_VARS[name];
+  if (unsupported !== undefined) return [error(def.keyPos, `${name}: ${unsupported}`)];
 
   const spec = VARS[name];
   if (!spec) {

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../atomic-file.ts';
 import { recordPublishedImage, SHARED_IMAGE_KEY } from '../deploy/image-ref.ts';
 import type { Phase } from '../engine/phase.ts';
 import type { Run } from '../engine/runner.ts';
@@ -15,7 +16,7 @@ import { jreBaseTag, jreRecipeHash } from '../image/base.ts';
 import { buildImage, DEFAULT_DROP_JARS, imageRepo, imageTags, type ImageBuildOptions, type ImageBuildResult } from '../image/build.ts';
 import { contextHash } from '../image/context.ts';
 import { inspectImage, remoteManifest } from '../image/docker.ts';
-import { platformInfo } from '../image/platforms.ts';
+import { platformInfo, SUPPORTED_PLATFORMS } from '../image/platforms.ts';
 import { LOCALHOST } from '../inventory/local-host.ts';
 import type { Inventory } from '../inventory/types.ts';
 import { PROJECT_ROOT } from '../paths.ts';
@@ -136,7 +137,7 @@ async function publish(run: Run, opts: ImageBuildOptions, result: ImageBuildResu
   const entries = result.platforms.flatMap((p) => (p.digest ? [{ digest: p.digest, platform: p.platform }] : []));
   const { tags } = await imageTags(opts);
   await mkdir(cacheDir, { recursive: true });
-  await writeFile(publishedFile(cacheDir), `${JSON.stringify({ fingerprint: fp, tags, entries } satisfies Published, null, 2)}\n`);
+  await writeFileAtomic(publishedFile(cacheDir), `${JSON.stringify({ fingerprint: fp, tags, entries } satisfies Published, null, 2)}\n`);
   for (const p of result.platforms) {
     const mb = (b: number | undefined): string => (b === undefined ? '?' : `${Math.round(b / 1e6)} MB`);
     run.outputs[`image ${p.platform}`] = `${mb(p.compressedBytes)} compressed, ${mb(p.uncompressedBytes)} on disk`;
@@ -147,7 +148,7 @@ export const phase: Phase = {
   name: 'image-build',
   description: 'Build the Flink image for every platform in the inventory, smoke-test it, push one multi-arch manifest list.',
   options: {
-    platforms: { type: 'string', placeholder: 'P,P', description: 'build these platforms instead of fridge_platforms' },
+    platforms: { type: 'string', placeholder: 'P,P', description: 'build these platforms instead of fridge_platforms', check: { kind: 'list', choices: SUPPORTED_PLATFORMS } },
     'no-smoke': { type: 'boolean', description: 'skip the smoke tests (flink --version, jobmanager /overview)' },
   },
   async run(run) {

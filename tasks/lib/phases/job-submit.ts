@@ -6,7 +6,7 @@
 import { convergeStep, SHARED_CONVERGE_LEFT } from '../deploy/converge.ts';
 import { flinkUrl } from '../deploy/endpoints.ts';
 import { forgetStopped, newestStopped, recallStopped, SHARED_SAVEPOINTS_KEY, savepointDir, type StoppedJob } from '../deploy/savepoints.ts';
-import type { Phase } from '../engine/phase.ts';
+import { parseDurationMs, type Phase } from '../engine/phase.ts';
 import type { Run } from '../engine/runner.ts';
 import type { CallOutcome, Plan, Step } from '../engine/types.ts';
 import { buildExampleJob } from '../flink/example-job.ts';
@@ -61,9 +61,9 @@ export function parseJobSubmitArgs(args: Run['args'], inv: Inventory): Parsed {
   if (args['allow-non-restored-state'] === true) value.allowNonRestoredState = true;
   const t = str('timeout');
   if (t !== undefined) {
-    const s = Number(t);
-    if (!Number.isFinite(s) || s <= 0) return { ok: false, msg: `--timeout must be a positive number of seconds, got '${t}'` };
-    value.startTimeoutMs = s * 1000;
+    const ms = parseDurationMs(t, 's');
+    if (ms === undefined || ms <= 0) return { ok: false, msg: `--timeout must be a duration such as 90s or 5m (a plain number means seconds), got '${t}'` };
+    value.startTimeoutMs = ms;
   }
   return { ok: true, value };
 }
@@ -157,16 +157,26 @@ export const phase: Phase = {
   name: 'job-submit',
   description: 'Upload and run a Flink job (default: the example sensor-window job), wait until it runs, print its id and web UI address.',
   options: {
-    jar: { type: 'string', placeholder: 'PATH', description: 'job jar (default: jobs/sensor-window, built with Maven)' },
+    jar: { type: 'string', placeholder: 'PATH', description: 'job jar (default: jobs/sensor-window, built with Maven)', check: { kind: 'file', jar: true } },
     class: { type: 'string', placeholder: 'CLASS', description: "entry class (default: the jar's Main-Class)" },
     args: { type: 'string', multiple: true, placeholder: "'ARGS'", description: "program arguments, e.g. --args='--rate 20' (repeatable)" },
-    parallelism: { type: 'string', placeholder: 'N', description: 'job parallelism (default: the cluster default)' },
+    parallelism: { type: 'string', placeholder: 'N', description: 'job parallelism (default: the cluster default)', check: { kind: 'int', min: 1, max: 32768 } },
     'from-savepoint': { type: 'string', placeholder: 'PATH', description: 'start from this savepoint' },
     'allow-non-restored-state': { type: 'boolean', description: 'with --from-savepoint: skip state no operator claims' },
     'savepoint-dir': { type: 'string', placeholder: 'DIR', description: 'where a running older version is savepointed when upgraded (default: <flink.stateDir>/savepoints)' },
-    mode: { type: 'string', placeholder: 'rest|cli', description: 'rest: REST API (default); cli: flink run inside the jobmanager container, over SSH' },
-    'rest-url': { type: 'string', placeholder: 'URL', description: 'Flink REST address (default: the dashboard address of the inventory)' },
-    timeout: { type: 'string', placeholder: 'SECONDS', description: 'how long the job may take to have all tasks running (default 120)' },
+    mode: {
+      type: 'string',
+      placeholder: 'rest|cli',
+      description: 'rest: REST API (default); cli: flink run inside the jobmanager container, over SSH',
+      check: { kind: 'choice', choices: ['rest', 'cli'] },
+    },
+    'rest-url': { type: 'string', placeholder: 'URL', description: 'Flink REST address (default: the dashboard address of the inventory)', check: { kind: 'url', protocols: ['http', 'https'] } },
+    timeout: {
+      type: 'string',
+      placeholder: 'DURATION',
+      description: 'how long the job may take to have all tasks running (default 120s)',
+      check: { kind: 'duration', unit: 's', maxMs: 24 * 3_600_000 },
+    },
   },
   async run(run) {
     await submitJob(run);

@@ -2,7 +2,7 @@
 // then waits until Flink itself reports the new number of taskmanagers.
 import { convergeStep } from '../deploy/converge.ts';
 import { flinkUrl } from '../deploy/endpoints.ts';
-import type { Phase } from '../engine/phase.ts';
+import { numberOption, type Phase, type PhaseOption } from '../engine/phase.ts';
 import type { Step } from '../engine/types.ts';
 import { leader, type Inventory } from '../inventory/types.ts';
 import { shq } from '../transport/types.ts';
@@ -30,25 +30,36 @@ export function scaleStep(inv: Inventory, service: string, replicas: number): St
   };
 }
 
+const DAY_MS = 24 * 3_600_000;
+
+const OPTIONS = {
+  service: {
+    type: 'string',
+    placeholder: 'NAME',
+    description: `service to scale: ${SCALABLE.join(', ')} (default taskmanager; the jobmanager is one: Flink without HA)`,
+    check: { kind: 'choice', choices: SCALABLE },
+  },
+  replicas: { type: 'string', placeholder: 'N', description: 'number of replicas wanted', check: { kind: 'int', min: 1, max: 1000 }, required: true },
+  'converge-timeout': {
+    type: 'string',
+    placeholder: 'DURATION',
+    description: 'how long to wait for Flink to see them (default 300s)',
+    check: { kind: 'duration', unit: 's', maxMs: DAY_MS },
+  },
+} satisfies Record<string, PhaseOption>;
+
 export const phase: Phase = {
   name: 'scale',
   description: 'Scale a service of the stack and wait until Flink reports the new number of taskmanagers.',
-  options: {
-    service: { type: 'string', placeholder: 'NAME', description: `service to scale: ${SCALABLE.join(', ')} (default taskmanager)` },
-    replicas: { type: 'string', placeholder: 'N', description: 'number of replicas wanted' },
-    'converge-timeout': { type: 'string', placeholder: 'SECONDS', description: 'how long to wait for Flink to see them (default 300)' },
-  },
+  options: OPTIONS,
   async run(run) {
     const inv = run.inventory;
     const lead = leader(inv);
     const service = typeof run.args.service === 'string' ? run.args.service : 'taskmanager';
-    const replicas = Number(run.args.replicas);
-    if (!(SCALABLE as readonly string[]).includes(service)) {
-      run.fail(lead.name, 'scale', `--service ${service}: only ${SCALABLE.join(', ')} can be scaled (one jobmanager: Flink without HA)`);
-      return;
-    }
-    if (!Number.isInteger(replicas) || replicas < 1) {
-      run.fail(lead.name, 'scale', `--replicas must be a positive integer, got '${String(run.args.replicas ?? '')}'`);
+    // The CLI has checked the values (exit 5 before the inventory is read); only a caller without it gets here.
+    const replicas = numberOption(run.args, OPTIONS, 'replicas');
+    if (replicas === undefined || !(SCALABLE as readonly string[]).includes(service)) {
+      run.fail(lead.name, 'scale', `--replicas N is required and --service is one of ${SCALABLE.join(', ')}`);
       return;
     }
     if (service === 'taskmanager') {
@@ -64,11 +75,11 @@ export const phase: Phase = {
         return;
       }
     }
-    const timeoutS = Number(run.args['converge-timeout'] ?? 300);
+    const timeoutMs = numberOption(run.args, OPTIONS, 'converge-timeout') ?? 300_000;
     await run.play({
       name: `scale ${service} to ${replicas}`,
       hosts: [lead],
-      steps: [scaleStep(inv, service, replicas), convergeStep(inv, { slotsPerTaskmanager: inv.cluster.flink.slotsPerTaskmanager, replicas: { [service]: replicas } }, timeoutS * 1000, 'Flink sees the new replicas')],
+      steps: [scaleStep(inv, service, replicas), convergeStep(inv, { slotsPerTaskmanager: inv.cluster.flink.slotsPerTaskmanager, replicas: { [service]: replicas } }, timeoutMs, 'Flink sees the new replicas')],
     });
     run.outputs['Flink dashboard'] = flinkUrl(inv);
   },

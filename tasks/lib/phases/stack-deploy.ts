@@ -8,7 +8,7 @@ import { FlinkRest } from '../flink/rest.ts';
 import { enabledServices, serviceImagesStep } from '../deploy/service-images-step.ts';
 import { LOCALHOST } from '../inventory/local-host.ts';
 import { registryLoginStep, stackDeployStep, stackDigest, stackFilesStep, stackSecretsStep } from '../deploy/stack-steps.ts';
-import type { Phase } from '../engine/phase.ts';
+import { numberOption, type Phase } from '../engine/phase.ts';
 import type { Run } from '../engine/runner.ts';
 import { formatConfigProblems, generateFlinkConfig, profileFromInventory } from '../flink/config.ts';
 import { leader, type Inventory } from '../inventory/types.ts';
@@ -37,7 +37,12 @@ export const phase: Phase = {
   description: 'Generate docker-stack.yaml from the inventory, deploy it on the leader, wait until Flink sees every taskmanager.',
   options: {
     image: { type: 'string', placeholder: 'REF', description: 'image the nodes run (default: the one image-build pushed last)' },
-    'converge-timeout': { type: 'string', placeholder: 'SECONDS', description: `how long to wait until every service runs and Flink sees its taskmanagers (default ${DEFAULT_CONVERGE_TIMEOUT_S})` },
+    'converge-timeout': {
+      type: 'string',
+      placeholder: 'DURATION',
+      description: `how long to wait until every service runs and Flink sees its taskmanagers (default ${DEFAULT_CONVERGE_TIMEOUT_S}s)`,
+      check: { kind: 'duration', unit: 's', maxMs: 24 * 3_600_000 },
+    },
   },
   async run(run) {
     const inv = run.inventory;
@@ -76,7 +81,7 @@ export const phase: Phase = {
       await run.play({ name: 'optional services', hosts: [LOCALHOST], steps: [serviceImagesStep(inv)] });
       if (run.active([LOCALHOST]).length === 0) return;
     }
-    const timeoutMs = Number(run.args['converge-timeout'] ?? DEFAULT_CONVERGE_TIMEOUT_S) * 1000;
+    const timeoutMs = numberOption(run.args, phase.options ?? {}, 'converge-timeout') ?? DEFAULT_CONVERGE_TIMEOUT_S * 1000;
     const want: Expectation = { slotsPerTaskmanager: inv.cluster.flink.slotsPerTaskmanager };
     // The jobs' downtime should end when the new cluster can run them, not when its last taskmanager is
     // up: job-submit resubmits them as soon as the new jobmanager answers, then waits for the rest.

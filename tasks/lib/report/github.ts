@@ -88,6 +88,10 @@ export function githubReporter(options: GithubReporterOptions = {}): Reporter {
           for (const line of formatRecap(event.summary)) core.info(mask(line));
           phase = undefined;
           return;
+        case 'step-start':
+        case 'progress':
+          // A log cannot be redrawn: withHeartbeat (progress.ts) prints what still runs every 30 s instead.
+          return;
         default: {
           const unknown: never = event;
           throw new Error(`bug: unhandled report event ${JSON.stringify(unknown)}`);

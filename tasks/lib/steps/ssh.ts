@@ -55,7 +55,7 @@ export async function proveKeyLogin(ctx: HostContext, retryMs = 15_000): Promise
   const deadline = Date.now() + retryMs;
   for (;;) {
     try {
-      const t = await openTransport(h, { auth: 'key' });
+      const t = await openTransport(h, { auth: 'inventory-key' });
       try {
         const r = await t.exec('true');
         return r.code === 0 ? { ok: true } : { ok: false, msg: `key login to ${h.user}@${h.address} ran but 'true' exited ${r.code}` };

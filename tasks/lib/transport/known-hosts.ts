@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { KNOWN_HOSTS_FILE } from '../paths.ts';
 
-export type HostKeyVerdict = { kind: 'known' } | { kind: 'new' } | { kind: 'changed'; line: number };
+/** `changed`: the host is known but the offered key is none of its keys, whatever their types (OpenSSH's rule:
+ * a host pinned as ed25519 that suddenly offers only RSA is as suspect as a different ed25519 key). */
+export type HostKeyVerdict = { kind: 'known' } | { kind: 'new' } | { kind: 'changed'; line: number; offeredType: string; knownTypes: string[] };
 
 /** OpenSSH's name for a host: bare address on port 22, [address]:port otherwise. */
 export function hostPattern(address: string, port: number): string {
@@ -26,17 +28,17 @@ function readLines(file: string): string[] {
 
 export function checkHostKey(address: string, port: number, blob: Buffer, file = KNOWN_HOSTS_FILE): HostKeyVerdict {
   const pattern = hostPattern(address, port);
-  const type = keyType(blob);
   const b64 = blob.toString('base64');
-  const lines = readLines(file);
-  let changedAt = -1;
-  for (const [i, line] of lines.entries()) {
+  let firstLine = -1;
+  const knownTypes: string[] = [];
+  for (const [i, line] of readLines(file).entries()) {
     const [hosts, t, k] = line.trim().split(/\s+/);
-    if (!hosts || !t || !k || !hosts.split(',').includes(pattern) || t !== type) continue;
+    if (!hosts || !t || !k || !hosts.split(',').includes(pattern)) continue;
     if (k === b64) return { kind: 'known' };
-    changedAt = i + 1;
+    if (firstLine < 0) firstLine = i + 1;
+    if (!knownTypes.includes(t)) knownTypes.push(t);
   }
-  return changedAt > 0 ? { kind: 'changed', line: changedAt } : { kind: 'new' };
+  return firstLine > 0 ? { kind: 'changed', line: firstLine, offeredType: keyType(blob), knownTypes } : { kind: 'new' };
 }
 
 export function rememberHostKey(address: string, port: number, blob: Buffer, file = KNOWN_HOSTS_FILE): void {
@@ -53,9 +55,10 @@ export function forgetHostKeys(hosts: Array<{ address: string; port: number }>, 
   return lines.length - kept.length;
 }
 
-export function changedKeyMessage(host: string, address: string, port: number, line: number, file = KNOWN_HOSTS_FILE): string {
+export function changedKeyMessage(host: string, address: string, port: number, line: number, file = KNOWN_HOSTS_FILE, offer?: { offeredType: string; knownTypes: string[] }): string {
+  const types = offer && !offer.knownTypes.includes(offer.offeredType) ? ` (it offered ${offer.offeredType}; known: ${offer.knownTypes.join(', ')})` : '';
   return (
-    `host key of ${host} (${hostPattern(address, port)}) has CHANGED since it was first trusted (${file}:${line}). ` +
+    `host key of ${host} (${hostPattern(address, port)}) has CHANGED since it was first trusted (${file}:${line})${types}; nothing was sent to it. ` +
     `If the Pi was re-flashed or the node recreated, accept the new key with: ssh-keygen -R '${hostPattern(address, port)}' -f ${file}`
   );
 }

@@ -1,40 +1,48 @@
 // SSH transport: the only module that uses node-ssh. One connection per host, reused for the whole run.
 import { NodeSSH } from 'node-ssh';
+import type { Duplex } from 'node:stream';
+import type { AnyAuthMethod } from 'ssh2';
 import type { HostSpec } from '../inventory/types.ts';
-import { changedKeyMessage, checkHostKey, rememberHostKey } from './known-hosts.ts';
-import { credentialsFor, type Credentials } from './credentials.ts';
+import { changedKeyMessage, checkHostKey, hostPattern, rememberHostKey } from './known-hosts.ts';
+import { keyFileFor, passwordFor } from './credentials.ts';
+import { agentSocket, passwordAuth, planKeyAuth } from './ssh-auth.ts';
+import { loadSshConfig, resolveSshTarget, sshConfigFile, type SshHop, type SshTarget } from './ssh-config.ts';
+import { makeStagingDir, removeStagingDir } from './staging.ts';
 import { shq, UnreachableError, type ExecOptions, type ExecResult, type PutOptions, type Transport } from './types.ts';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
 export interface SshOptions {
-  /** Only use these credentials (pi-setup proves key login with key only). */
-  auth?: 'any' | 'key' | 'password';
+  /** Only use these credentials. 'key' includes ssh-agent and the SSH config's IdentityFile lines;
+   * 'inventory-key' is the key file the inventory (or FRIDGE_SSH_KEY_FILE) names, alone when one is named:
+   * pi-setup proves that one before turning passwords off, since CI has no agent and no ~/.ssh/config. */
+  auth?: 'any' | 'key' | 'inventory-key' | 'password';
   knownHostsFile?: string;
 }
 
 type Verdict = { rejected: false } | { rejected: true; message: string };
 
-async function connectOnce(host: HostSpec, creds: Credentials, auth: 'key' | 'password', knownHosts: string | undefined): Promise<NodeSSH> {
+/** One SSH connection to one hop. The host key is checked before any credential leaves this machine:
+ * ssh2 sends nothing of authHandler's until hostVerifier returned true. */
+async function connectHop(name: string, hop: SshHop, auth: AnyAuthMethod[], knownHosts: string | undefined, sock: Duplex | undefined): Promise<NodeSSH> {
   const ssh = new NodeSSH();
   let verdict: Verdict = { rejected: false };
   try {
     await ssh.connect({
-      host: host.address,
-      port: host.port,
-      username: host.user,
+      ...(sock ? { sock } : { host: hop.address, port: hop.port }),
+      username: hop.user,
       readyTimeout: CONNECT_TIMEOUT_MS,
       keepaliveInterval: 5_000,
       keepaliveCountMax: 3,
       tryKeyboard: false,
-      ...(auth === 'key' ? { privateKey: creds.privateKey } : { password: creds.password }),
+      authHandler: auth,
       hostVerifier: (key: Buffer) => {
-        const check = checkHostKey(host.address, host.port, key, knownHosts);
+        const check = checkHostKey(hop.address, hop.port, key, knownHosts);
         if (check.kind === 'changed') {
-          verdict = { rejected: true, message: changedKeyMessage(host.name, host.address, host.port, check.line, knownHosts) };
+          verdict = { rejected: true, message: changedKeyMessage(name, hop.address, hop.port, check.line, knownHosts, check) };
           return false;
         }
-        if (check.kind === 'new') rememberHostKey(host.address, host.port, key, knownHosts);
+        if (check.kind === 'new') rememberHostKey(hop.address, hop.port, key, knownHosts);
         return true;
       },
     });
@@ -42,7 +50,7 @@ async function connectOnce(host: HostSpec, creds: Credentials, auth: 'key' | 'pa
   } catch (err) {
     ssh.dispose();
     const v = verdict as Verdict;
-    if (v.rejected) throw new UnreachableError(host.name, v.message);
+    if (v.rejected) throw new UnreachableError(name, v.message);
     throw err;
   }
 }
@@ -51,28 +59,90 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** A TCP stream to `hop`, opened by the previous hop (ssh -J's direct-tcpip channel). */
+function forwardThrough(via: NodeSSH, hop: SshHop): Promise<Duplex> {
+  const client = via.connection;
+  if (!client) return Promise.reject(new Error('jump host connection closed'));
+  return new Promise((resolve, reject) => {
+    client.forwardOut('127.0.0.1', 0, hop.address, hop.port, (err, stream) => (err ? reject(err) : resolve(stream)));
+  });
+}
+
+/** Connects every ProxyJump hop in turn; the last one carries the target's connection. */
+async function connectJumps(host: HostSpec, target: SshTarget, agent: string | undefined, knownHosts: string | undefined): Promise<NodeSSH[]> {
+  const open: NodeSSH[] = [];
+  try {
+    for (const hop of target.jumps) {
+      const where = `jump host ${hop.label} (${hop.user}@${hostPattern(hop.address, hop.port)}) of ${host.name}`;
+      const plan = await planKeyAuth(hop.identityFiles, hop.user, agent);
+      if (plan.attempts.length === 0) {
+        throw new UnreachableError(host.name, `no credentials for the ${where}: no ssh-agent and no usable IdentityFile${plan.problems.length ? ` (${plan.problems.join('; ')})` : ''}`);
+      }
+      const prev = open.at(-1);
+      try {
+        const sock = prev ? await forwardThrough(prev, hop) : undefined;
+        open.push(await connectHop(host.name, hop, plan.attempts, knownHosts, sock));
+      } catch (err) {
+        if (err instanceof UnreachableError) throw err;
+        throw new UnreachableError(host.name, `cannot connect to the ${where}: ${describe(err)}${plan.problems.length ? ` (${plan.problems.join('; ')})` : ''}`);
+      }
+    }
+    return open;
+  } catch (err) {
+    for (const c of open) c.dispose();
+    throw err;
+  }
+}
+
+function resolveTarget(host: HostSpec): SshTarget {
+  const file = sshConfigFile();
+  const config = loadSshConfig(file);
+  if (!config.ok) throw new UnreachableError(host.name, config.message);
+  const target = resolveSshTarget(host, config.value, keyFileFor(host), file);
+  if (!target.ok) throw new UnreachableError(host.name, target.message);
+  return target.value;
+}
+
 export async function openSsh(host: HostSpec, opts: SshOptions = {}): Promise<Transport> {
-  const creds = credentialsFor(host);
+  const target = resolveTarget(host);
   const wanted = opts.auth ?? 'any';
-  const methods: Array<'key' | 'password'> = [];
-  if (wanted !== 'password' && creds.privateKey) methods.push('key');
-  if (wanted !== 'key' && creds.password !== undefined) methods.push('password');
+  const agent = agentSocket();
+  const password = passwordFor(host);
+  const named = keyFileFor(host);
+  const onlyNamed = wanted === 'inventory-key' && named !== undefined;
+  const keys =
+    wanted === 'password'
+      ? { attempts: [], problems: [] }
+      : await planKeyAuth(onlyNamed ? [named] : target.identityFiles, target.user, onlyNamed ? undefined : agent);
+  const methods: Array<{ name: 'key' | 'password'; auth: AnyAuthMethod[] }> = [];
+  if (keys.attempts.length > 0) methods.push({ name: 'key', auth: keys.attempts });
+  if (wanted !== 'key' && wanted !== 'inventory-key' && password !== undefined) methods.push({ name: 'password', auth: [passwordAuth(target.user, password)] });
+  const hints = keys.problems.length ? ` (${keys.problems.join('; ')})` : '';
   if (methods.length === 0) {
-    throw new UnreachableError(host.name, `no SSH credentials for ${host.name}: neither the key file ${host.keyFile ?? '(none)'} nor a password (${host.passwordEnv ?? 'no env var named'}) is available`);
+    const files = target.identityFiles.length ? target.identityFiles.join(', ') : '(none)';
+    throw new UnreachableError(host.name, `no SSH credentials for ${host.name}: no usable key file (${files}), no ssh-agent (SSH_AUTH_SOCK), no password (${host.passwordEnv ?? 'no env var named'})${hints}`);
   }
   const errors: string[] = [];
+  const jumps = await connectJumps(host, target, agent, opts.knownHostsFile);
   for (const method of methods) {
     try {
-      const ssh = await connectOnce(host, creds, method, opts.knownHostsFile);
-      return new SshTransport(host, ssh, creds.password);
+      const via = jumps.at(-1);
+      const sock = via ? await forwardThrough(via, target) : undefined;
+      const ssh = await connectHop(host.name, target, method.auth, opts.knownHostsFile, sock);
+      return new SshTransport(host, ssh, password, jumps);
     } catch (err) {
-      if (err instanceof UnreachableError) throw err;
-      errors.push(`${method}: ${describe(err)}`);
+      if (err instanceof UnreachableError) {
+        for (const j of jumps) j.dispose();
+        throw err;
+      }
+      errors.push(`${method.name}: ${describe(err)}`);
       // A refused connection or a timeout will not change with another method.
       if (!/authentication/i.test(describe(err))) break;
     }
   }
-  throw new UnreachableError(host.name, `cannot connect to ${host.user}@${host.address}:${host.port} (${errors.join('; ')})`);
+  for (const j of jumps) j.dispose();
+  const via = target.jumps.length ? ` via ${target.jumps.map((j) => hostPattern(j.address, j.port)).join(' → ')}` : '';
+  throw new UnreachableError(host.name, `cannot connect to ${target.user}@${target.address}:${target.port}${via} (${errors.join('; ')})${hints}`);
 }
 
 class SshTransport implements Transport {
@@ -81,6 +151,7 @@ class SshTransport implements Transport {
     private readonly spec: HostSpec,
     private readonly ssh: NodeSSH,
     private readonly sudoPassword: string | undefined,
+    private readonly jumps: NodeSSH[] = [],
   ) {
     this.host = spec.name;
   }
@@ -132,17 +203,26 @@ class SshTransport implements Transport {
     if (r.code !== 0) throw new Error(`writing ${remotePath} on ${this.host} failed: ${r.stderr.trim()}`);
   }
 
+  /** Uploads into a fresh `mktemp -d` directory (mode 0700, owned by the login user): no other local user of
+   * the host can pre-create, read or swap the file before it is moved into place, possibly by root. */
   async putFile(localPath: string, remotePath: string, opts: PutOptions = {}): Promise<void> {
-    const staging = `/tmp/.fridge-upload-${process.pid}-${Date.now()}`;
+    const made = await makeStagingDir(this, 'fridge-upload');
+    if (!made.ok) throw new Error(made.message);
+    const dir = made.dir;
+    const staged = `${dir}/upload`;
     try {
-      await this.ssh.putFile(localPath, staging);
-    } catch (err) {
-      throw new UnreachableError(this.host, `upload to ${this.spec.address} failed: ${describe(err)}`);
+      try {
+        await this.ssh.putFile(localPath, staged);
+      } catch (err) {
+        throw new UnreachableError(this.host, `upload to ${this.spec.address} failed: ${describe(err)}`);
+      }
+      const mode = (opts.mode ?? 0o644).toString(8);
+      const chown = opts.owner ? ` && chown ${shq(opts.owner)} ${shq(staged)}` : '';
+      const r = await this.exec(`mkdir -p "$(dirname ${shq(remotePath)})" && chmod ${mode} ${shq(staged)}${chown} && mv -f ${shq(staged)} ${shq(remotePath)}`, { sudo: opts.sudo });
+      if (r.code !== 0) throw new Error(`moving upload to ${remotePath} on ${this.host} failed: ${r.stderr.trim()}`);
+    } finally {
+      await removeStagingDir(this, dir);
     }
-    const mode = (opts.mode ?? 0o644).toString(8);
-    const chown = opts.owner ? ` && chown ${shq(opts.owner)} ${shq(staging)}` : '';
-    const r = await this.exec(`mkdir -p "$(dirname ${shq(remotePath)})" && chmod ${mode} ${shq(staging)}${chown} && mv -f ${shq(staging)} ${shq(remotePath)}`, { sudo: opts.sudo });
-    if (r.code !== 0) throw new Error(`moving upload to ${remotePath} on ${this.host} failed: ${r.stderr.trim()}`);
   }
 
   async get(remotePath: string, opts: { sudo?: boolean } = {}): Promise<string | undefined> {
@@ -154,5 +234,6 @@ class SshTransport implements Transport {
 
   async close(): Promise<void> {
     this.ssh.dispose();
+    for (const j of [...this.jumps].reverse()) j.dispose();
   }
 }
