@@ -1,5 +1,6 @@
 // Waits (read-only) until every service of the stack runs its replicas AND Flink's REST API reports the
-// expected taskmanagers and slots; on time-out, the failing tasks' errors are the message.
+// expected taskmanagers and slots; on time-out, the failing tasks' errors are the message. It gives up as soon
+// as the task history shows a service cannot start (task-history.ts), not at its time-out.
 import type { Step } from '../engine/types.ts';
 import { FlinkRest, type ClusterOverview } from '../flink/rest.ts';
 import { waitFor } from '../flink/wait.ts';
@@ -7,6 +8,7 @@ import type { Inventory } from '../inventory/types.ts';
 import type { Transport } from '../transport/types.ts';
 import { shq } from '../transport/types.ts';
 import { flinkUrl } from './endpoints.ts';
+import { doomedService, notePending, readTasks, type Doomed, type TaskRow } from './task-history.ts';
 
 export interface ServiceReplicas {
   name: string;
@@ -99,6 +101,8 @@ export interface ConvergeFacts {
   waitedMs: number;
   services: ServiceReplicas[];
   overview: ClusterOverview | undefined;
+  /** Why Flink's REST API did not answer at the last look (absent when it answered). */
+  restError?: string;
   detail: string;
 }
 
@@ -114,7 +118,7 @@ export type Verdict = { kind: 'done' } | { kind: 'failed'; why: string } | { kin
  * One look at the swarm and Flink (pure). `noticed`: the swarm has had time to start the update, so a
  * service still showing its old tasks as settled is not taken for the new ones.
  */
-export function convergeVerdict(stack: string, want: Expectation, services: ServiceReplicas[], overview: ClusterOverview | undefined, noticed: boolean): Verdict {
+export function convergeVerdict(stack: string, want: Expectation, services: ServiceReplicas[], overview: ClusterOverview | undefined, noticed: boolean, doomed?: Doomed): Verdict {
   const broken = failedUpdate(services);
   if (broken) return { kind: 'failed', why: `update of ${broken.name} failed (${broken.update}): the swarm rolled it back or paused it` };
   const tms = wantedTaskmanagers(services, stack, want);
@@ -128,10 +132,17 @@ export function convergeVerdict(stack: string, want: Expectation, services: Serv
     const servicesOk = noticed && services.length > 0 && services.every((s) => settled(s) && (want.replicas?.[s.name.slice(stack.length + 1)] ?? s.desired) === s.desired);
     ok = servicesOk && overview !== undefined && tms > 0 && overview.taskmanagers === tms && overview['slots-total'] === slots;
   }
-  return ok ? { kind: 'done' } : { kind: 'waiting', state: describeState(services, overview, tms, slots) };
+  if (ok) return { kind: 'done' };
+  // Only once the swarm had time to replace the previous deploy's tasks: their history is not this spec's.
+  if (doomed && noticed) return { kind: 'failed', why: doomed.why };
+  return { kind: 'waiting', state: describeState(services, overview, tms, slots) };
 }
 
-export function convergeStep(inv: Inventory, want: Expectation, timeoutMs: number, label = 'converged'): Step<ConvergeFacts> {
+/** How often the wait reads the task history (a `docker service ps` costs a Pi more than a `service ls`). */
+const TASKS_EVERY_MS = 2_000;
+
+/** `seen.facts`: what the step found, for the phase's outputs (the dashboard line only when Flink answered). */
+export function convergeStep(inv: Inventory, want: Expectation, timeoutMs: number, label = 'converged', seen: { facts?: ConvergeFacts } = {}): Step<ConvergeFacts> {
   const stack = inv.cluster.stackName;
   const rest = new FlinkRest({ baseUrl: flinkUrl(inv), timeoutMs: 5_000 });
   return {
@@ -140,12 +151,28 @@ export function convergeStep(inv: Inventory, want: Expectation, timeoutMs: numbe
       const started = Date.now();
       let services: ServiceReplicas[] = [];
       let overview: ClusterOverview | undefined;
+      let restError: string | undefined;
+      let pendingSince = new Map<string, number>();
+      let tasksReadAt = 0;
+      let doomed: Doomed | undefined;
       const probe = async () => {
         services = await readServices(transport, stack);
         const o = await rest.overview();
         overview = o.ok ? o.value : undefined;
+        restError = o.ok ? undefined : o.message;
         const deployedAt = Number(shared.get(SHARED_DEPLOYED_AT) ?? 0);
-        const v = convergeVerdict(stack, want, services, overview, Date.now() >= deployedAt + NOTICE_MS);
+        const noticed = Date.now() >= deployedAt + NOTICE_MS;
+        const unsettled = services.filter((s) => s.running < s.desired).map((s) => s.name);
+        if (noticed && unsettled.length > 0 && Date.now() - tasksReadAt >= TASKS_EVERY_MS) {
+          tasksReadAt = Date.now();
+          // Every service's tasks: another service's task still stopping may hold the resources a pending one needs.
+          const rows: TaskRow[] = await readTasks(transport, services.map((s) => s.name));
+          pendingSince = notePending(pendingSince, rows, tasksReadAt);
+          doomed = doomedService(rows, pendingSince, tasksReadAt);
+        } else if (unsettled.length === 0) {
+          doomed = undefined;
+        }
+        const v = convergeVerdict(stack, want, services, overview, noticed, doomed);
         return v.kind === 'waiting' ? { done: false as const, last: v.state } : { done: true as const, result: v.kind === 'done' ? (true as const) : v.why };
       };
       const outcome: true | string | { message: string } = check
@@ -154,11 +181,19 @@ export function convergeStep(inv: Inventory, want: Expectation, timeoutMs: numbe
       const converged = outcome === true;
       const tms = wantedTaskmanagers(services, stack, want);
       const why = typeof outcome === 'string' ? outcome : outcome === true ? '' : outcome.message;
-      const detail = converged ? describeState(services, overview, tms, tms * want.slotsPerTaskmanager) : `${why}\n${await failingTasks(transport, services.map((s) => s.name))}`.trim();
-      return { converged, waitedMs: Date.now() - started, services, overview, detail };
+      const detail = converged
+        ? describeState(services, overview, tms, tms * want.slotsPerTaskmanager)
+        : services.length === 0
+          ? why
+          : `${why}\n${await failingTasks(transport, services.map((s) => s.name))}`.trim();
+      const facts: ConvergeFacts = { converged, waitedMs: Date.now() - started, services, overview, detail, ...(restError ? { restError } : {}) };
+      seen.facts = facts;
+      return facts;
     },
     plan(facts, { check }) {
       if (facts.converged) return { kind: 'ok', msg: `${facts.detail} (after ${(facts.waitedMs / 1000).toFixed(1)} s)` };
+      // On fresh nodes nothing is deployed yet: the deploy step above would do it, then this wait would run.
+      if (check && facts.services.length === 0) return { kind: 'skip', msg: `the stack ${stack} is not deployed yet (check mode: docker stack deploy would deploy it, then this step waits until it converges)` };
       if (check) return { kind: 'skip', msg: `not converged now; a real run would wait: ${facts.detail}` };
       return { kind: 'fail', msg: `not converged: ${facts.detail}` };
     },

@@ -8,6 +8,8 @@ import { STATE_DIR } from '../paths.ts';
 
 export const IMAGE_STATE_FILE = path.join(STATE_DIR, 'image.json');
 export const SHARED_IMAGE_KEY = 'image.ref';
+/** Set in check mode when image-build would push SHARED_IMAGE_KEY: the registry does not have it yet. */
+export const SHARED_IMAGE_PLANNED = 'image.planned';
 
 export interface PublishedImage {
   /** Reference the nodes pull, pinned by digest when known. */

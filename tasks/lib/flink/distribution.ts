@@ -159,7 +159,7 @@ export async function sha512File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function exists(p: string): Promise<boolean> {
+export async function exists(p: string): Promise<boolean> {
   try {
     await access(p);
     return true;

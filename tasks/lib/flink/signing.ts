@@ -6,11 +6,12 @@
 // docker/verify-release.sh, in the image build: a signature by the pinned key, not a checksum from the
 // server that served the tarball.
 
-import { access, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx';
 import { STATE_DIR } from '../paths.ts';
 import { DOCKER_DIR } from '../image/base.ts';
+import { exists } from './distribution.ts';
 
 export const LOCAL_SIGNING_HOME = path.join(STATE_DIR, 'flink-signing');
 const VERIFY_SCRIPT = path.join(DOCKER_DIR, 'verify-release.sh');
@@ -34,15 +35,6 @@ export interface SignedFile {
 export type Verdict = { ok: true; msg: string } | { ok: false; msg: string };
 
 const gpg = (home: string) => $({ quiet: true, nothrow: true, env: { ...process.env, GNUPGHOME: home } });
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function fingerprintIn(home: string): Promise<string | undefined> {
   const r = await gpg(home)`gpg --batch --with-colons --list-secret-keys`;

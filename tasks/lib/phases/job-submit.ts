@@ -3,16 +3,17 @@
 // (--mode cli). Idempotent: the same jar already running is left alone; a new version of a running job is
 // upgraded through a savepoint; a job that fails to start is reported with Flink's root exception.
 
+import path from 'node:path';
 import { convergeStep, SHARED_CONVERGE_LEFT } from '../deploy/converge.ts';
 import { flinkUrl } from '../deploy/endpoints.ts';
 import { forgetStopped, newestStopped, recallStopped, SHARED_SAVEPOINTS_KEY, savepointDir, type StoppedJob } from '../deploy/savepoints.ts';
 import { parseDurationMs, type Phase } from '../engine/phase.ts';
 import type { Run } from '../engine/runner.ts';
 import type { CallOutcome, Plan, Step } from '../engine/types.ts';
-import { buildExampleJob } from '../flink/example-job.ts';
+import { buildExampleJob, EXAMPLE_JOB_JAR } from '../flink/example-job.ts';
 import { jobUrl, parseJobName, type SubmitDecision } from '../flink/jobs.ts';
 import { FlinkRest } from '../flink/rest.ts';
-import { applyCli, gatherCli, planCli, type CliFacts, type CliSubmitRequest } from '../flink/submit-cli.ts';
+import { applyCli, findJobmanager, gatherCli, planCli, type CliFacts, type CliSubmitRequest } from '../flink/submit-cli.ts';
 import { applySubmit, gatherSubmit, planSubmit, type SubmitFacts, type SubmitOutcome, type SubmitRequest } from '../flink/submit-rest.ts';
 import type { HostSpec, Inventory } from '../inventory/types.ts';
 import { leader } from '../inventory/types.ts';
@@ -99,7 +100,7 @@ function outcomeToCall(run: Run, o: SubmitOutcome): CallOutcome {
     return { ok: false, msg: `${o.msg}${trace}` };
   }
   run.outputs['job id'] = o.jobId;
-  run.outputs['job'] = `${o.jobName} (${o.state})`;
+  if (jobRuns(o.state)) run.outputs['job'] = `${o.jobName} (${o.state})`;
   if (!run.check) forgetStopped(flinkUrl(run.inventory), parseJobName(o.jobName).name, (n) => parseJobName(n).name);
   if (o.webUi) run.outputs['web UI'] = o.webUi;
   if (o.savepoint) run.outputs['savepoint of the previous version'] = o.savepoint;
@@ -108,12 +109,59 @@ function outcomeToCall(run: Run, o: SubmitOutcome): CallOutcome {
 
 type Gathered<F> = { ok: true; facts: F } | { ok: false; msg: string };
 
-/** When nothing had to be done, the outputs still name the running job. */
+/** A `job:` line means the job runs (or, for a batch job, ran to the end), nothing less. */
+function jobRuns(state: string): boolean {
+  return state === 'RUNNING' || state === 'FINISHED';
+}
+
+/** Output key saying why there is no `job:` line. */
+export const NO_JOB = 'no running job';
+
+/** When nothing had to be done, the outputs still name the running job; a job that is not running is said so. */
 function reportRunning(run: Run, d: SubmitDecision | undefined, restUrl: string | undefined): void {
   if (d?.kind !== 'running' || run.outputs['job id']) return;
   run.outputs['job id'] = d.job.jid;
+  if (!jobRuns(d.job.state)) {
+    run.outputs[NO_JOB] = `${d.job.name} is ${d.job.state}`;
+    return;
+  }
   run.outputs['job'] = `${d.job.name} (${d.job.state})`;
   if (restUrl) run.outputs['web UI'] = jobUrl(restUrl, d.job.jid);
+}
+
+/** Why the recap has no `job:` line (pure): check mode's plan, or the step's failure. */
+export function missingJob(check: boolean, jarName: string, d: SubmitDecision | undefined, failure: string | undefined): string {
+  if (failure) return `job-submit failed: ${failure.split('\n')[0]}`;
+  if (check && d?.kind === 'submit') return `check mode: ${jarName} would be submitted`;
+  if (check && d?.kind === 'upgrade') return `check mode: ${d.job.name} would be upgraded to ${jarName} through a savepoint`;
+  return 'no job was submitted';
+}
+
+export type Readiness = { ok: true; msg: string } | { ok: false; msg: string };
+
+/**
+ * Check mode on nodes where Flink does not run yet (fresh nodes: stack-deploy would start it): what job-submit
+ * would do, skipped, instead of a failure. A real run keeps failing on the same fact.
+ */
+export function planReadiness(r: Readiness, check: boolean, jarName: string): Plan {
+  if (r.ok) return { kind: 'ok', msg: r.msg };
+  if (check) return { kind: 'skip', msg: `${r.msg} (check mode: stack-deploy would start Flink, then ${jarName} would be submitted)` };
+  return { kind: 'fail', msg: r.msg };
+}
+
+export function flinkReadyStep(inv: Inventory, req: Omit<JobSubmitOptions, 'jar'>, jarName: string, sudo = true): Step<Readiness> {
+  return {
+    name: req.mode === 'cli' ? `Flink's jobmanager container (${inv.cluster.stackName}_jobmanager)` : `Flink's REST API (${req.restUrl})`,
+    async gather({ transport }) {
+      if (req.mode === 'cli') {
+        const c = await findJobmanager(transport, inv.cluster.stackName, sudo);
+        return c.ok ? { ok: true, msg: `container ${c.value}` } : { ok: false, msg: c.message };
+      }
+      const o = await new FlinkRest({ baseUrl: req.restUrl, timeoutMs: 5_000 }).overview();
+      return o.ok ? { ok: true, msg: `Flink answers at ${req.restUrl}` } : { ok: false, msg: `Flink at ${req.restUrl} is not ready: ${o.message}` };
+    },
+    plan: (r, { check }) => planReadiness(r, check, jarName),
+  };
 }
 
 function restStep(run: Run, req: JobSubmitOptions, seen: { decision?: SubmitDecision }): Step<Gathered<SubmitFacts>> {
@@ -201,6 +249,16 @@ async function submitJob(run: Run): Promise<void> {
     run.fail(jm.name, 'job-submit options', parsed.msg);
     return;
   }
+  // Check mode on fresh nodes: no Flink to ask, so no jar to build for the decision; say what would happen.
+  if (run.check) {
+    const jarName = path.basename(parsed.value.jar ?? EXAMPLE_JOB_JAR);
+    const [ready] = await run.play({ name: 'Flink ready for job-submit', hosts: [jm], steps: [flinkReadyStep(inv, parsed.value, jarName)] });
+    const r = ready?.results[0];
+    if (r?.status !== 'ok') {
+      run.outputs[NO_JOB] = r?.status === 'skipped' ? `check mode: Flink is not running yet, so ${jarName} is not submitted` : missingJob(true, jarName, undefined, r?.msg ?? ready?.unreachable);
+      return;
+    }
+  }
   let jar = parsed.value.jar;
   if (!jar) {
     try {
@@ -221,6 +279,10 @@ async function submitJob(run: Run): Promise<void> {
   // REST calls go from this machine, but the step belongs to the jobmanager's host in the recap.
   const seen: { decision?: SubmitDecision } = {};
   const step = req.mode === 'cli' ? cliStep(run, { ...req, stack: inv.cluster.stackName, sudo: true }, seen) : restStep(run, req, seen);
-  await run.play({ name: 'job-submit', hosts: [jm], steps: [step] });
+  const [outcome] = await run.play({ name: 'job-submit', hosts: [jm], steps: [step] });
   reportRunning(run, seen.decision, req.mode === 'rest' ? req.restUrl : undefined);
+  if (!run.outputs.job && !run.outputs[NO_JOB]) {
+    const failed = outcome?.results.find((x) => x.status === 'failed');
+    run.outputs[NO_JOB] = missingJob(run.check, path.basename(jar), seen.decision, failed?.msg ?? outcome?.unreachable);
+  }
 }

@@ -1,8 +1,9 @@
 // stack-deploy: the seed's "Deploying Flink image on a Cluster", from a stack generated from the inventory.
-import { convergeStep, SHARED_CONVERGE_LEFT, type Expectation } from '../deploy/converge.ts';
+import { convergeStep, SHARED_CONVERGE_LEFT, type ConvergeFacts, type Expectation } from '../deploy/converge.ts';
 import { flinkUrl, stackDir } from '../deploy/endpoints.ts';
-import { resolveImageRef } from '../deploy/image-ref.ts';
-import { flinkHosts, imagePulledStep } from '../deploy/pre-pull.ts';
+import { resolveImageRef, SHARED_IMAGE_PLANNED } from '../deploy/image-ref.ts';
+import { imageManifestStep, parseManifest, readManifest } from '../deploy/manifest-check.ts';
+import { flinkHosts, imagePulledStep, missingPlatform, pullLedger, pullStopMessage, type PullLedger } from '../deploy/pre-pull.ts';
 import { rememberStopped, savepointDir, SHARED_SAVEPOINTS_KEY, stopRunningJobs } from '../deploy/savepoints.ts';
 import { FlinkRest } from '../flink/rest.ts';
 import { enabledServices, serviceImagesStep } from '../deploy/service-images-step.ts';
@@ -11,7 +12,7 @@ import { registryLoginStep, stackDeployStep, stackDigest, stackFilesStep, stackS
 import { numberOption, type Phase } from '../engine/phase.ts';
 import type { Run } from '../engine/runner.ts';
 import { formatConfigProblems, generateFlinkConfig, profileFromInventory } from '../flink/config.ts';
-import { leader, type Inventory } from '../inventory/types.ts';
+import { leader, type HostSpec, type Inventory } from '../inventory/types.ts';
 import { generateStack } from '../stack/generate.ts';
 import type { GeneratedStack } from '../stack/types.ts';
 
@@ -32,6 +33,23 @@ async function deployedDigest(run: Run): Promise<string | undefined> {
   return t ? (await t.get(`${stackDir(run.inventory)}/.deployed.sha256`, { sudo: true }).catch(() => undefined))?.trim() : undefined;
 }
 
+/** The platforms the image's manifest list has, read from the leader; only worth a request when a pull lacked one. */
+async function listedPlatforms(run: Run, lead: HostSpec, imageRef: string, ledger: PullLedger): Promise<string[] | undefined> {
+  if (![...ledger.failed.values()].some((a) => missingPlatform(a) !== undefined)) return undefined;
+  const t = await run.transport(lead).catch(() => undefined);
+  if (!t) return undefined;
+  const reading = parseManifest(await readManifest(t, imageRef, run.inventory.cluster.registry.insecure).catch(() => ({ code: 1, stdout: '', stderr: '' })));
+  return reading.kind === 'list' ? reading.platforms : undefined;
+}
+
+/** The recap's last lines: the dashboard only when Flink's REST API answered, else what is missing. */
+export function flinkOutputs(url: string, facts: ConvergeFacts | undefined, check: boolean): Record<string, string> {
+  if (facts?.overview) return { 'Flink dashboard': url };
+  if (!facts) return { Flink: `not checked: stack-deploy stopped before the deploy (the dashboard's address is ${url})` };
+  if (check && facts.services.length === 0) return { Flink: `not deployed yet (check mode): the dashboard would answer at ${url}` };
+  return { Flink: `did not answer at ${url}${facts.restError ? ` (${facts.restError})` : ''}: no dashboard` };
+}
+
 export const phase: Phase = {
   name: 'stack-deploy',
   description: 'Generate docker-stack.yaml from the inventory, deploy it on the leader, wait until Flink sees every taskmanager.',
@@ -45,55 +63,84 @@ export const phase: Phase = {
     },
   },
   async run(run) {
-    const inv = run.inventory;
-    const lead = leader(inv);
-    const imageRef = resolveImageRef(inv, run.args.image, run.shared);
-    const planned = planStack(inv, imageRef);
-    if (!planned.ok) {
-      run.fail(lead.name, 'generate stack', planned.msg);
-      return;
-    }
-    const { stack } = planned;
-    for (const w of planned.warnings) run.message('warning', w);
-    // Before the jobs stop: with stop-first updates a pull after that would be downtime.
-    await run.play({ name: `pull ${imageRef}`, hosts: flinkHosts(inv), steps: [imagePulledStep(inv, imageRef)] });
-    if (run.active([lead]).length === 0) return;
-    // A stack update restarts Flink: keep running jobs by stopping them with a savepoint first.
-    let stoppedAny = false;
-    if (!run.check && run.active([lead]).length > 0) {
-      const deployed = await deployedDigest(run);
-      if (deployed !== undefined && deployed !== stackDigest(stack)) {
-        const stopped = await stopRunningJobs(new FlinkRest({ baseUrl: flinkUrl(inv), timeoutMs: 5_000 }), savepointDir(inv));
-        if (!stopped.ok) {
-          run.fail(lead.name, 'stop jobs with savepoint', stopped.msg);
-          return;
-        }
-        for (const s of stopped.stopped) {
-          if (s.fallback) run.message('warning', `job ${s.name}: ${s.fallback}; it resumes from ${s.savepoint}`);
-          else run.message('info', `stopped job ${s.name} with savepoint ${s.savepoint}`);
-        }
-        run.shared.set(SHARED_SAVEPOINTS_KEY, stopped.stopped);
-        rememberStopped(stopped.stopped);
-        stoppedAny = stopped.stopped.length > 0;
-      }
-    }
-    if (enabledServices(inv).length > 0) {
-      await run.play({ name: 'optional services', hosts: [LOCALHOST], steps: [serviceImagesStep(inv)] });
-      if (run.active([LOCALHOST]).length === 0) return;
-    }
-    const timeoutMs = numberOption(run.args, phase.options ?? {}, 'converge-timeout') ?? DEFAULT_CONVERGE_TIMEOUT_S * 1000;
-    const want: Expectation = { slotsPerTaskmanager: inv.cluster.flink.slotsPerTaskmanager };
-    // The jobs' downtime should end when the new cluster can run them, not when its last taskmanager is
-    // up: job-submit resubmits them as soon as the new jobmanager answers, then waits for the rest.
-    const resumeFirst = stoppedAny && run.runsLater('job-submit');
-    if (resumeFirst) want.forResume = true;
-    const started = Date.now();
-    await run.play({
-      name: `deploy stack ${inv.cluster.stackName} (${imageRef})`,
-      hosts: [lead],
-      steps: [registryLoginStep(inv), stackFilesStep(inv, stack), stackSecretsStep(stack), stackDeployStep(inv, stack), convergeStep(inv, want, timeoutMs, resumeFirst ? 'ready to resume jobs' : 'converged')],
-    });
-    if (resumeFirst && run.active([lead]).length > 0) run.shared.set(SHARED_CONVERGE_LEFT, Math.max(60_000, timeoutMs - (Date.now() - started)));
-    run.outputs['Flink dashboard'] = flinkUrl(inv);
+    const facts = await deployStack(run);
+    Object.assign(run.outputs, flinkOutputs(flinkUrl(run.inventory), facts, run.check));
   },
 };
+
+/** The phase's work; what the convergence step found, when it ran. */
+async function deployStack(run: Run): Promise<ConvergeFacts | undefined> {
+  const inv = run.inventory;
+  const lead = leader(inv);
+  const imageRef = resolveImageRef(inv, run.args.image, run.shared);
+  const planned = planStack(inv, imageRef);
+  if (!planned.ok) {
+    run.fail(lead.name, 'generate stack', planned.msg);
+    return undefined;
+  }
+  const { stack } = planned;
+  for (const w of planned.warnings) run.message('warning', w);
+  // Before the jobs stop: with stop-first updates a pull after that would be downtime. A node that cannot
+  // pull would get every Flink task Rejected "No such image": stop here, before the stack changes.
+  const ledger = pullLedger();
+  await run.play({ name: `pull ${imageRef}`, hosts: flinkHosts(inv), steps: [imagePulledStep(inv, imageRef, ledger)] });
+  const stop = pullStopMessage(imageRef, ledger, await listedPlatforms(run, lead, imageRef, ledger));
+  if (stop) {
+    run.fail(lead.name, 'image on the Flink nodes', stop);
+    return undefined;
+  }
+  // The nodes did not pull a private image (the leader alone has the login): the leader logs in and reads its
+  // manifest, so an image that is absent or lacks a node's platform stops here, before jobs stop.
+  const r = inv.cluster.registry;
+  const isPrivate = Boolean(r.usernameEnv && r.passwordEnv);
+  if (isPrivate && run.active([lead]).length > 0) {
+    const pushedLater = run.shared.get(SHARED_IMAGE_PLANNED) === true;
+    await run.play({ name: `image ${imageRef} in the registry`, hosts: [lead], steps: [registryLoginStep(inv), imageManifestStep(inv, imageRef, ledger, pushedLater)] });
+  }
+  if (run.active([lead]).length === 0) return undefined;
+  // A stack update restarts Flink: keep running jobs by stopping them with a savepoint first.
+  let stoppedAny = false;
+  if (!run.check && run.active([lead]).length > 0) {
+    const deployed = await deployedDigest(run);
+    if (deployed !== undefined && deployed !== stackDigest(stack)) {
+      const stopped = await stopRunningJobs(new FlinkRest({ baseUrl: flinkUrl(inv), timeoutMs: 5_000 }), savepointDir(inv));
+      if (!stopped.ok) {
+        run.fail(lead.name, 'stop jobs with savepoint', stopped.msg);
+        return undefined;
+      }
+      for (const s of stopped.stopped) {
+        if (s.fallback) run.message('warning', `job ${s.name}: ${s.fallback}; it resumes from ${s.savepoint}`);
+        else run.message('info', `stopped job ${s.name} with savepoint ${s.savepoint}`);
+      }
+      run.shared.set(SHARED_SAVEPOINTS_KEY, stopped.stopped);
+      rememberStopped(stopped.stopped);
+      stoppedAny = stopped.stopped.length > 0;
+    }
+  }
+  if (enabledServices(inv).length > 0) {
+    await run.play({ name: 'optional services', hosts: [LOCALHOST], steps: [serviceImagesStep(inv)] });
+    if (run.active([LOCALHOST]).length === 0) return undefined;
+  }
+  const timeoutMs = numberOption(run.args, phase.options ?? {}, 'converge-timeout') ?? DEFAULT_CONVERGE_TIMEOUT_S * 1000;
+  const want: Expectation = { slotsPerTaskmanager: inv.cluster.flink.slotsPerTaskmanager };
+  // The jobs' downtime should end when the new cluster can run them, not when its last taskmanager is
+  // up: job-submit resubmits them as soon as the new jobmanager answers, then waits for the rest.
+  const resumeFirst = stoppedAny && run.runsLater('job-submit');
+  if (resumeFirst) want.forResume = true;
+  const started = Date.now();
+  const seen: { facts?: ConvergeFacts } = {};
+  await run.play({
+    name: `deploy stack ${inv.cluster.stackName} (${imageRef})`,
+    hosts: [lead],
+    steps: [
+      // Logged in above for a private registry; for a public one this says so in the recap.
+      ...(isPrivate ? [] : [registryLoginStep(inv)]),
+      stackFilesStep(inv, stack),
+      stackSecretsStep(stack),
+      stackDeployStep(inv, stack),
+      convergeStep(inv, want, timeoutMs, resumeFirst ? 'ready to resume jobs' : 'converged', seen),
+    ],
+  });
+  if (resumeFirst && run.active([lead]).length > 0) run.shared.set(SHARED_CONVERGE_LEFT, Math.max(60_000, timeoutMs - (Date.now() - started)));
+  return seen.facts;
+}
