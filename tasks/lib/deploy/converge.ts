@@ -199,3 +199,11 @@ export function convergeStep(inv: Inventory, want: Expectation, timeoutMs: numbe
     },
   };
 }
+
+/** The recap's last lines: the dashboard only when Flink's REST API answered, else what is missing. */
+export function flinkOutputs(url: string, facts: ConvergeFacts | undefined, check: boolean): Record<string, string> {
+  if (facts?.overview) return { 'Flink dashboard': url };
+  if (!facts) return { Flink: `not checked: stack-deploy stopped before the deploy (the dashboard's address is ${url})` };
+  if (check && facts.services.length === 0) return { Flink: `not deployed yet (check mode): the dashboard would answer at ${url}` };
+  return { Flink: `did not answer at ${url}${facts.restError ? ` (${facts.restError})` : ''}: no dashboard` };
+}

@@ -1,5 +1,5 @@
 // stack-deploy: the seed's "Deploying Flink image on a Cluster", from a stack generated from the inventory.
-import { convergeStep, SHARED_CONVERGE_LEFT, type ConvergeFacts, type Expectation } from '../deploy/converge.ts';
+import { convergeStep, flinkOutputs, SHARED_CONVERGE_LEFT, type ConvergeFacts, type Expectation } from '../deploy/converge.ts';
 import { flinkUrl, stackDir } from '../deploy/endpoints.ts';
 import { resolveImageRef, SHARED_IMAGE_PLANNED } from '../deploy/image-ref.ts';
 import { imageManifestStep, parseManifest, readManifest } from '../deploy/manifest-check.ts';
@@ -40,14 +40,6 @@ async function listedPlatforms(run: Run, lead: HostSpec, imageRef: string, ledge
   if (!t) return undefined;
   const reading = parseManifest(await readManifest(t, imageRef, run.inventory.cluster.registry.insecure).catch(() => ({ code: 1, stdout: '', stderr: '' })));
   return reading.kind === 'list' ? reading.platforms : undefined;
-}
-
-/** The recap's last lines: the dashboard only when Flink's REST API answered, else what is missing. */
-export function flinkOutputs(url: string, facts: ConvergeFacts | undefined, check: boolean): Record<string, string> {
-  if (facts?.overview) return { 'Flink dashboard': url };
-  if (!facts) return { Flink: `not checked: stack-deploy stopped before the deploy (the dashboard's address is ${url})` };
-  if (check && facts.services.length === 0) return { Flink: `not deployed yet (check mode): the dashboard would answer at ${url}` };
-  return { Flink: `did not answer at ${url}${facts.restError ? ` (${facts.restError})` : ''}: no dashboard` };
 }
 
 export const phase: Phase = {
