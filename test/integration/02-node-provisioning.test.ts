@@ -128,7 +128,8 @@ describe('tasks/lib/host/node.sh', () => {
     ].join('\n'));
     const pathEnv = `${path.dirname(oldNode ?? '')}:/usr/bin:/bin`;
     const r = await runAsync(oldNode ?? '', [script, '--limit', 'pi1'], env({ PATH: pathEnv }));
-    expect(r.stderr).toContain(`using Node ${process.version} from ${path.join(tmp, 'cache')}`);
+    // The node was fetched by an earlier test of this file: a re-run says nothing about it.
+    expect(r.stderr).not.toContain('using Node');
     expect(r.status).toBe(7);
     const [version, ...args] = r.stdout.trim().split(' ');
     expect(major(version ?? '')).toBeGreaterThanOrEqual(22);

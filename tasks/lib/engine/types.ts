@@ -103,7 +103,3 @@ export const EXIT = {
   inventory: 4,
   badOptions: 5,
 } as const;
-
-export function hostStep<F>(step: Step<F>): Step<F> {
-  return step;
-}

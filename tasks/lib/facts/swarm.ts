@@ -105,7 +105,3 @@ export function parseNodes(json: string | undefined): SwarmNode[] {
 export function parseNodesKv(kv: Kv): SwarmNode[] {
   return parseNodes(fileValue(kv, 'nodes'));
 }
-
-export async function gatherNodes(t: Transport): Promise<SwarmNode[]> {
-  return parseNodesKv(await probe(t, NODES_SCRIPT, { sudo: true }));
-}

@@ -75,8 +75,12 @@ path() {
   if [ -n "$own" ] && [ "$(major_of "$own")" -ge "$MIN_MAJOR" ]; then echo "$own"; return; fi
   local fetched had=missing
   [ -z "$own" ] || had="$("$own" --version 2>/dev/null || echo unknown) ($own)"
+  # Said once, when the node is fetched; every later task start stays quiet.
+  local before="$(cache_dir)/$version-linux-$(arch)/bin/node"
+  local was_cached=0
+  [ -x "$before" ] && was_cached=1
   fetched=$(fetch)
-  log "using Node $("$fetched" --version) from $(dirname "$(dirname "$fetched")"): this machine's node is $had, Fridge needs ${MIN_MAJOR}+"
+  [ "$was_cached" = 1 ] || log "using Node $("$fetched" --version) from $(dirname "$(dirname "$fetched")"): this machine's node is $had, Fridge needs ${MIN_MAJOR}+"
   echo "$fetched"
 }
 

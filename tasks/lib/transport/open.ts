@@ -1,11 +1,12 @@
 // Picks the transport a host's inventory entry asks for (ansible_connection).
 import type { HostSpec } from '../inventory/types.ts';
 import { localTransport } from './local.ts';
-import { openSsh, type SshOptions } from './ssh.ts';
+import type { SshOptions } from './ssh.ts';
 import type { Transport } from './types.ts';
 
 export function openTransport(host: HostSpec, opts?: SshOptions): Promise<Transport> {
-  return host.connection === 'local' ? Promise.resolve(localTransport(host.name)) : openSsh(host, opts);
+  // ssh2 takes a tenth of a second to load: only a command that contacts an SSH host pays it (not --help).
+  return host.connection === 'local' ? Promise.resolve(localTransport(host.name)) : import('./ssh.ts').then((m) => m.openSsh(host, opts));
 }
 
 /** One connection per host for the whole run; a lost connection is reopened once per call site. */

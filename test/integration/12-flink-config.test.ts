@@ -1,3 +1,4 @@
+// Integration, not unit: downloads (or reuses) the Flink distribution 10-flink-dist assembles and runs a JVM per case.
 // Flink's own memory calculation (BashJavaUtils, what bin/config.sh runs before starting a JVM) must accept
 // every generated profile, and the JVM limits it derives must fit the Pi model.
 import { execFile } from 'node:child_process';
