@@ -1,4 +1,5 @@
 // Builds a Session over local "hosts" (each a directory on this machine) for engine tests.
+import { Outputs } from '../../tasks/lib/engine/outputs.ts';
 import type { Session } from '../../tasks/lib/engine/runner.ts';
 import type { RunSummary } from '../../tasks/lib/engine/types.ts';
 import { LOCALHOST } from '../../tasks/lib/inventory/local-host.ts';
@@ -35,6 +36,6 @@ export function session(hosts: HostSpec[], opts: Partial<Session['options']> = {
     reporter: new RecordingReporter(),
     pool: new TransportPool(),
     args: {},
-    shared: new Map(),
+    outputs: new Outputs(),
   };
 }

@@ -192,7 +192,9 @@ describe('job submission with --mode cli (flink run in the jobmanager container)
   it('submits, then recognises the running job, and reports a failing main()', async () => {
     if (!flink) throw new Error('local Flink did not start');
     const t = await dockerShimTransport(flink);
+    // The parent of the private staging directories must exist: mktemp -d makes only the last level.
     const staging = path.join(scratch, 'staging');
+    await mkdir(staging, { recursive: true });
 
     const missing = await submitJobCli(t, { stack: 'otherstack', jar, args: [] });
     expect(missing).toMatchObject({ status: 'failed', msg: 'no running container named otherstack_jobmanager on jm-host' });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { TASKS } from '../../tasks/lib/cli/tasks.ts';
 import type { Phase } from '../../tasks/lib/engine/phase.ts';
 import { exitCodeFor } from '../../tasks/lib/engine/recap.ts';
+import { Outputs } from '../../tasks/lib/engine/outputs.ts';
 import { Run, type Session } from '../../tasks/lib/engine/runner.ts';
 import { loadInventory } from '../../tasks/lib/inventory/load.ts';
 import { PROJECT_ROOT } from '../../tasks/lib/paths.ts';
@@ -107,7 +108,7 @@ async function inProcess(name: string, args: string[], onLine: (line: string) =>
   const reporter = new ConsoleReporter({ diff: false, color: false, write });
   const flags = Object.fromEntries(args.filter((a) => a.startsWith('--')).map((a) => [a.slice(2), true]));
   const check = flags.check === true;
-  const session: Session = { inventory: loaded.inventory, hosts: loaded.inventory.hosts, options: { check, diff: false, forks: 50 }, reporter, pool: new TransportPool(), args: flags, shared: new Map() };
+  const session: Session = { inventory: loaded.inventory, hosts: loaded.inventory.hosts, options: { check, diff: false, forks: 50 }, reporter, pool: new TransportPool(), args: flags, outputs: new Outputs() };
   const run = new Run(phase.name, session);
   reporter.emit({ kind: 'phase-start', phase: phase.name, check, hosts: session.hosts.map((h) => h.name) });
   try {

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { convergeStep } from '../../tasks/lib/deploy/converge.ts';
 import { parseManifest, planManifest } from '../../tasks/lib/deploy/manifest-check.ts';
 import { enginePlatform, imagePulledStep, missingPlatform, pullLedger, pullStopMessage, registryAnswer } from '../../tasks/lib/deploy/pre-pull.ts';
+import { Outputs } from '../../tasks/lib/engine/outputs.ts';
 import { Run, type Session } from '../../tasks/lib/engine/runner.ts';
 import type { ExecOptions, ExecResult, Transport } from '../../tasks/lib/transport/types.ts';
 import { TransportPool } from '../../tasks/lib/transport/open.ts';
@@ -43,7 +44,7 @@ class ScriptedPool extends TransportPool {
 }
 
 function sessionFor(inv: Inventory, pool: TransportPool, check: boolean, phases: string[]): Session & { reporter: RecordingReporter } {
-  return { inventory: inv, hosts: inv.hosts, options: { check, diff: false, forks: 8 }, reporter: new RecordingReporter(), pool, args: {}, shared: new Map(), phases };
+  return { inventory: inv, hosts: inv.hosts, options: { check, diff: false, forks: 8 }, reporter: new RecordingReporter(), pool, args: {}, outputs: new Outputs(), phases };
 }
 
 const ok = (stdout = ''): ExecResult => ({ code: 0, stdout, stderr: '' });

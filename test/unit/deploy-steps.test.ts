@@ -167,9 +167,9 @@ describe('endpoints and image', () => {
   it('uses --image, else what this run built, else the last published, else the Flink version tag', () => {
     const inv = inventory();
     const none = '/nonexistent/image.json';
-    expect(resolveImageRef(inv, 'x/y:z', new Map(), none)).toBe('x/y:z');
-    expect(resolveImageRef(inv, undefined, new Map([['image.ref', 'built@sha256:1']]), none)).toBe('built@sha256:1');
-    expect(resolveImageRef(inv, undefined, new Map(), none)).toBe(`10.77.0.1:5000/fridge/flink:${inv.cluster.flink.version}`);
+    expect(resolveImageRef(inv, 'x/y:z', undefined, none)).toBe('x/y:z');
+    expect(resolveImageRef(inv, undefined, { ref: 'built@sha256:1', planned: false }, none)).toBe('built@sha256:1');
+    expect(resolveImageRef(inv, undefined, undefined, none)).toBe(`10.77.0.1:5000/fridge/flink:${inv.cluster.flink.version}`);
   });
 });
 

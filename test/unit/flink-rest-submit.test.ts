@@ -121,18 +121,13 @@ describe('the job-submit phase options', () => {
   });
 
   it('resumes from the newest savepoint stack-deploy took of the same job', () => {
-    const shared = new Map<string, unknown>([
-      [
-        'savepoints',
-        [
-          { cluster: 'c', name: `sensor-window@${D2}`, jobId: 'x', savepoint: 'file:/sp/old', stoppedAt: 1 },
-          { cluster: 'c', name: `sensor-window@${D1}`, jobId: 'y', savepoint: 'file:/sp/new', stoppedAt: 2 },
-          { cluster: 'c', name: 'other', jobId: 'z', savepoint: 'file:/sp/other', stoppedAt: 3 },
-        ],
-      ],
-    ]);
-    expect(savepointFromStackUpdate(shared, 'sensor-window')).toBe('file:/sp/new');
-    expect(savepointFromStackUpdate(new Map(), 'sensor-window')).toBeUndefined();
+    const stopped = [
+      { cluster: 'c', name: `sensor-window@${D2}`, jobId: 'x', savepoint: 'file:/sp/old', stoppedAt: 1 },
+      { cluster: 'c', name: `sensor-window@${D1}`, jobId: 'y', savepoint: 'file:/sp/new', stoppedAt: 2 },
+      { cluster: 'c', name: 'other', jobId: 'z', savepoint: 'file:/sp/other', stoppedAt: 3 },
+    ];
+    expect(savepointFromStackUpdate(stopped, 'sensor-window')).toBe('file:/sp/new');
+    expect(savepointFromStackUpdate(undefined, 'sensor-window')).toBeUndefined();
   });
 
   it('remembers stopped jobs per cluster: a savepoint of one Fridge is never offered to another', () => {
@@ -142,7 +137,7 @@ describe('the job-submit phase options', () => {
     rememberStopped([{ cluster: sim, name: `sensor-window@${D1}`, jobId: 'y', savepoint: 'file:/sp/sim', stoppedAt: 2 }], file);
     rememberStopped([{ cluster: pis, name: `sensor-window@${D1}`, jobId: 'z', savepoint: 'file:/sp/pis', stoppedAt: 3 }], file);
     expect(recallStopped(sim, file).map((s) => s.savepoint)).toEqual(['file:/sp/sim']);
-    expect(savepointFromStackUpdate(new Map(), 'sensor-window', () => recallStopped(pis, file))).toBe('file:/sp/pis');
+    expect(savepointFromStackUpdate(undefined, 'sensor-window', () => recallStopped(pis, file))).toBe('file:/sp/pis');
     forgetStopped(sim, 'sensor-window', (n) => n.split('@')[0] ?? n, file);
     expect(recallStopped(sim, file)).toEqual([]);
     expect(recallStopped(pis, file).map((s) => s.savepoint)).toEqual(['file:/sp/pis']);

@@ -1,6 +1,7 @@
 // Contexts for table tests of steps: a real inventory (parsed as the CLI would) and a transport that
 // refuses to be used, because plan() must never touch the host.
 import { parseInventory } from '../../tasks/lib/inventory/load.ts';
+import { Outputs } from '../../tasks/lib/engine/outputs.ts';
 import type { Action, HostContext, Plan } from '../../tasks/lib/engine/types.ts';
 import type { OsFacts } from '../../tasks/lib/facts/os.ts';
 import type { Inventory } from '../../tasks/lib/inventory/types.ts';
@@ -41,11 +42,20 @@ const refuse = (): never => {
 };
 const noTransport: Transport = { host: 'x', exec: refuse, put: refuse, putFile: refuse, get: refuse, close: async () => undefined };
 
-export function ctxFor(name: string, o: { check?: boolean; inv?: Inventory; shared?: Map<string, unknown> } = {}): HostContext {
+/** `outputs`: what earlier steps recorded (read through ctx.output); a plan never records. */
+export function ctxFor(name: string, o: { check?: boolean; inv?: Inventory; outputs?: Outputs } = {}): HostContext {
   const inv = o.inv ?? inventory();
   const host = inv.hosts.find((h) => h.name === name);
   if (!host) throw new Error(`no host ${name}`);
-  return { host, inventory: inv, transport: noTransport, check: o.check ?? false, shared: o.shared ?? new Map() };
+  const outputs = o.outputs ?? new Outputs();
+  return {
+    host,
+    inventory: inv,
+    transport: noTransport,
+    check: o.check ?? false,
+    output: (from, on = name) => outputs.get(from, on),
+    record: () => refuse(),
+  };
 }
 
 export const b64 = (s: string) => `b64:${Buffer.from(s).toString('base64')}`;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseNodes, parseSwarmInfo, type SwarmFacts, type SwarmNode } from '../../tasks/lib/facts/swarm.ts';
 import { removeStacksStep } from '../../tasks/lib/steps/swarm-services.ts';
-import { demoteManagersStep, JOIN_KEY, swarmHealthStep, swarmInitStep, swarmJoinStep, swarmLeaveStep, swarmNodesStep, type JoinInfo } from '../../tasks/lib/steps/swarm.ts';
+import { demoteManagersStep, planHealth, swarmInitStep, swarmJoinStep, swarmLeaveStep, swarmNodesStep, type JoinInfo } from '../../tasks/lib/steps/swarm.ts';
 import { commands, ctxFor, inventory } from './steps-fixture.ts';
 
 const inactive: SwarmFacts = { state: 'inactive', nodeId: '', nodeAddr: '', control: false, clusterId: '', remoteManagers: [], error: '' };
@@ -10,7 +10,6 @@ const absent: SwarmFacts = { ...inactive, state: 'absent' };
 const leaderFacts: SwarmFacts = { state: 'active', nodeId: 'n1', nodeAddr: '10.77.0.11', control: true, clusterId: 'cluster-ours-000000', remoteManagers: ['10.77.0.11:2377'], error: '' };
 const TOKEN_W = 'SWMTKN-1-worker-secret-0000';
 const join: JoinInfo = { clusterId: 'cluster-ours-000000', managerAddr: '10.77.0.11:2377', workerToken: TOKEN_W, managerToken: 'SWMTKN-1-manager-secret', nodeIds: ['n1', 'n2'], nodes: [] };
-const shared = () => new Map<string, unknown>([[JOIN_KEY, join]]);
 
 describe('swarm facts', () => {
   it('parses docker info .Swarm for a worker and a manager', () => {
@@ -44,7 +43,7 @@ describe('swarm init (leader)', () => {
 
 describe('swarm join', () => {
   it('joins with the token on stdin, never in the summary or the command', () => {
-    const p = swarmJoinStep.plan(inactive, ctxFor('pi3', { shared: shared() }));
+    const p = swarmJoinStep(join).plan(inactive, ctxFor('pi3'));
     expect(p.kind).toBe('change');
     if (p.kind !== 'change') return;
     const c = p.changes[0];
@@ -56,15 +55,15 @@ describe('swarm join', () => {
     expect(a?.kind === 'run' && a.command).toContain('--advertise-addr 10.77.0.13');
   });
   it('no-op when the node is already in this swarm', () => {
-    expect(swarmJoinStep.plan({ ...inactive, state: 'active', nodeId: 'n2' }, ctxFor('pi2', { shared: shared() })).kind).toBe('ok');
+    expect(swarmJoinStep(join).plan({ ...inactive, state: 'active', nodeId: 'n2' }, ctxFor('pi2')).kind).toBe('ok');
   });
   it('a node in another swarm is an error that names it', () => {
-    const p = swarmJoinStep.plan({ ...inactive, state: 'active', nodeId: 'zz', remoteManagers: ['10.77.0.99:2377'] }, ctxFor('pi3', { shared: shared() }));
+    const p = swarmJoinStep(join).plan({ ...inactive, state: 'active', nodeId: 'zz', remoteManagers: ['10.77.0.99:2377'] }, ctxFor('pi3'));
     expect(p).toEqual({ kind: 'fail', msg: expect.stringMatching(/^pi3 is already in another swarm \(managers 10\.77\.0\.99:2377\)/) });
   });
   it('check mode before the leader has a swarm: would join', () => {
-    expect(swarmJoinStep.plan(inactive, ctxFor('pi3', { check: true })).kind).toBe('change');
-    expect(swarmJoinStep.plan(inactive, ctxFor('pi3')).kind).toBe('fail');
+    expect(swarmJoinStep(undefined).plan(inactive, ctxFor('pi3', { check: true })).kind).toBe('change');
+    expect(swarmJoinStep(undefined).plan(inactive, ctxFor('pi3')).kind).toBe('fail');
   });
 });
 
@@ -97,13 +96,13 @@ describe('swarm nodes (labels, roles, strangers)', () => {
 });
 
 describe('swarm health', () => {
-  const step = swarmHealthStep({ expected: ['pi1', 'pi2', 'pi3'], waitMs: 0 });
+  const expected = ['pi1', 'pi2', 'pi3'];
   it('all Ready/Active', () => {
-    expect(step.plan({ nodes: inSync(), swarm: leaderFacts }, ctxFor('pi1'))).toEqual({ kind: 'ok', msg: '3 nodes Ready/Active: pi1 (leader), pi2, pi3' });
+    expect(planHealth({ nodes: inSync(), swarm: leaderFacts }, expected, false)).toEqual({ kind: 'ok', msg: '3 nodes Ready/Active: pi1 (leader), pi2, pi3' });
   });
   it('names nodes that are not', () => {
     const nodes = inSync().filter((n) => n.hostname !== 'pi2').map((n) => (n.hostname === 'pi3' ? { ...n, state: 'down' } : n));
-    expect(step.plan({ nodes, swarm: leaderFacts }, ctxFor('pi1'))).toEqual({ kind: 'fail', msg: 'not Ready/Active: pi2 missing, pi3 down/active' });
+    expect(planHealth({ nodes, swarm: leaderFacts }, expected, false)).toEqual({ kind: 'fail', msg: 'not Ready/Active: pi2 missing, pi3 down/active' });
   });
 });
 

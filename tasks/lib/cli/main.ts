@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { exitCodeFor } from '../engine/recap.ts';
 import { Run, type Session } from '../engine/runner.ts';
+import { Outputs } from '../engine/outputs.ts';
 import { EXIT, type RunSummary } from '../engine/types.ts';
 import type { Phase, PhaseOption } from '../engine/phase.ts';
 import { loadInventory } from '../inventory/load.ts';
@@ -203,7 +204,7 @@ async function runInside(taskName: string, task: TaskDef, phasesOf: () => Promis
     reporter,
     pool: common.verbose > 0 ? new VerbosePool(common.verbose, reporterLog(reporter)) : new TransportPool(),
     args,
-    shared: new Map(),
+    outputs: new Outputs(),
     phases: phases.map((p) => p.name),
   };
   state.session = session;
@@ -247,7 +248,7 @@ async function asGithubDeployment(inventoryFile: string, work: () => Promise<num
     `deploy ${path.basename(inventoryFile)}`,
     work,
     (code) => {
-      const url = summaries.map((s) => s.outputs['Flink dashboard']).find((u) => u !== undefined);
+      const url = summaries.map((s) => s.result?.dashboardUrl).find((u) => u !== undefined);
       return {
         outcome: code === EXIT.ok ? 'success' : 'failure',
         description: code === EXIT.ok ? 'Flink is running' : `deploy failed (exit ${code})`,

@@ -23,6 +23,7 @@ export const PHASES: Record<string, () => Promise<Phase>> = {
   reset: () => load(import('../phases/reset.ts')),
   'job-submit': () => load(import('../phases/job-submit.ts')),
   'image-build': () => load(import('../phases/image-build.ts')),
+  'sd-card': () => load(import('../sdcard/phase.ts')),
 };
 
 function single(name: string, description: string): TaskDef {
@@ -69,5 +70,6 @@ export const TASKS: Record<string, TaskDef> = {
   scale: single('scale', 'Scales a service (taskmanager by default) and waits until Flink sees the new replicas.'),
   status: single('status', 'Shows nodes, services, Flink taskmanagers/slots, jobs and the dashboard URL.'),
   'job-submit': single('job-submit', 'Uploads and runs a Flink job (default: the example sensor-window job), waits until it runs, prints its id and web UI address.'),
+  'sd-card': single('sd-card', 'Prepares a flashed card (or a raw image) for a headless first boot: ssh with your key, the user, the hostname, the first network.'),
   reset: single('reset', 'Removes the stack and leaves the swarm on every node (optionally purges the engine).'),
 };

@@ -1,9 +1,9 @@
 // Waits (read-only) until every service of the stack runs its replicas AND Flink's REST API reports the
 // expected taskmanagers and slots; on time-out, the failing tasks' errors are the message. It gives up as soon
 // as the task history shows a service cannot start (task-history.ts), not at its time-out.
-import type { Step } from '../engine/types.ts';
+import { outputKey } from '../engine/outputs.ts';
+import type { WaitStep } from '../engine/types.ts';
 import { FlinkRest, type ClusterOverview } from '../flink/rest.ts';
-import { waitFor } from '../flink/wait.ts';
 import type { Inventory } from '../inventory/types.ts';
 import type { Transport } from '../transport/types.ts';
 import { shq } from '../transport/types.ts';
@@ -59,15 +59,15 @@ function settled(s: ServiceReplicas): boolean {
   return s.running === s.desired && (s.update === undefined || SETTLED.has(s.update));
 }
 
-/** Set by the deploy step when it changed the stack: convergence is then judged only after the swarm had time to notice. */
-export const SHARED_DEPLOYED_AT = 'stack.deployedAt';
+/** Recorded by the deploy step when it changed the stack: convergence is then judged only after the swarm had time to notice. */
+export const DEPLOYED_AT = outputKey<number>('stack.deployedAt');
 const NOTICE_MS = 5_000;
 
 /**
- * Set by stack-deploy when it waited only until the stopped jobs could resume (job-submit comes later in
- * the same command): job-submit then waits for the whole stack, within this many milliseconds.
+ * Recorded (for the leader) by stack-deploy when it waited only until the stopped jobs could resume (job-submit
+ * comes later in the same command): job-submit then waits for the whole stack, within this many milliseconds.
  */
-export const SHARED_CONVERGE_LEFT = 'stack.convergeLeftMs';
+export const CONVERGE_LEFT = outputKey<number>('stack.convergeLeftMs');
 
 /** The errors of tasks that are not running, as `docker service ps --no-trunc` shows them. */
 export async function failingTasks(transport: Transport, services: string[]): Promise<string> {
@@ -96,14 +96,18 @@ function wantedTaskmanagers(services: ServiceReplicas[], stack: string, want: Ex
   return want.replicas?.taskmanager ?? services.find((s) => s.name === `${stack}_taskmanager`)?.desired ?? 0;
 }
 
+/** One look at the swarm and Flink; the wait's output (the last look), for the recap's dashboard line. */
 export interface ConvergeFacts {
-  converged: boolean;
-  waitedMs: number;
   services: ServiceReplicas[];
   overview: ClusterOverview | undefined;
   /** Why Flink's REST API did not answer at the last look (absent when it answered). */
   restError?: string;
-  detail: string;
+  /** The swarm has had time to start the update (see convergeVerdict). */
+  noticed: boolean;
+  /** What the looks accumulate: since when each task has been pending, when the history was last read. */
+  pendingSince: Map<string, number>;
+  tasksReadAt: number;
+  doomed?: Doomed;
 }
 
 function describeState(services: ServiceReplicas[], overview: ClusterOverview | undefined, tms: number, slots: number): string {
@@ -141,69 +145,64 @@ export function convergeVerdict(stack: string, want: Expectation, services: Serv
 /** How often the wait reads the task history (a `docker service ps` costs a Pi more than a `service ls`). */
 const TASKS_EVERY_MS = 2_000;
 
-/** `seen.facts`: what the step found, for the phase's outputs (the dashboard line only when Flink answered). */
-export function convergeStep(inv: Inventory, want: Expectation, timeoutMs: number, label = 'converged', seen: { facts?: ConvergeFacts } = {}): Step<ConvergeFacts> {
+/** Waits until the stack converged (or, `want.forResume`, the stopped jobs can resume); its output is the last look. */
+export function convergeStep(inv: Inventory, want: Expectation, timeoutMs: number, label = 'converged'): WaitStep<ConvergeFacts> {
   const stack = inv.cluster.stackName;
   const rest = new FlinkRest({ baseUrl: flinkUrl(inv), timeoutMs: 5_000 });
   return {
+    kind: 'wait',
     name: label,
-    async gather({ transport, check, shared, progress }) {
-      const started = Date.now();
-      let services: ServiceReplicas[] = [];
-      let overview: ClusterOverview | undefined;
-      let restError: string | undefined;
-      let pendingSince = new Map<string, number>();
-      let tasksReadAt = 0;
-      let doomed: Doomed | undefined;
-      const probe = async () => {
-        services = await readServices(transport, stack);
-        const o = await rest.overview();
-        overview = o.ok ? o.value : undefined;
-        restError = o.ok ? undefined : o.message;
-        const deployedAt = Number(shared.get(SHARED_DEPLOYED_AT) ?? 0);
-        const noticed = Date.now() >= deployedAt + NOTICE_MS;
-        const unsettled = services.filter((s) => s.running < s.desired).map((s) => s.name);
-        if (noticed && unsettled.length > 0 && Date.now() - tasksReadAt >= TASKS_EVERY_MS) {
-          tasksReadAt = Date.now();
-          // Every service's tasks: another service's task still stopping may hold the resources a pending one needs.
-          const rows: TaskRow[] = await readTasks(transport, services.map((s) => s.name));
-          pendingSince = notePending(pendingSince, rows, tasksReadAt);
-          doomed = doomedService(rows, pendingSince, tasksReadAt);
-        } else if (unsettled.length === 0) {
-          doomed = undefined;
-        }
-        const v = convergeVerdict(stack, want, services, overview, noticed, doomed);
-        return v.kind === 'waiting' ? { done: false as const, last: v.state } : { done: true as const, result: v.kind === 'done' ? (true as const) : v.why };
+    timeoutMs,
+    intervalMs: 500,
+    async poll({ transport, output }, previous) {
+      const services = await readServices(transport, stack);
+      const o = await rest.overview();
+      const deployedAt = output(DEPLOYED_AT) ?? 0;
+      const noticed = Date.now() >= deployedAt + NOTICE_MS;
+      const unsettled = services.filter((s) => s.running < s.desired).map((s) => s.name);
+      let pendingSince = previous?.pendingSince ?? new Map<string, number>();
+      let tasksReadAt = previous?.tasksReadAt ?? 0;
+      let doomed = previous?.doomed;
+      if (noticed && unsettled.length > 0 && Date.now() - tasksReadAt >= TASKS_EVERY_MS) {
+        tasksReadAt = Date.now();
+        // Every service's tasks: another service's task still stopping may hold the resources a pending one needs.
+        const rows: TaskRow[] = await readTasks(transport, services.map((s) => s.name));
+        pendingSince = notePending(pendingSince, rows, tasksReadAt);
+        doomed = doomedService(rows, pendingSince, tasksReadAt);
+      } else if (unsettled.length === 0) {
+        doomed = undefined;
+      }
+      return {
+        services,
+        overview: o.ok ? o.value : undefined,
+        ...(o.ok ? {} : { restError: o.message }),
+        noticed,
+        pendingSince,
+        tasksReadAt,
+        ...(doomed ? { doomed } : {}),
       };
-      const outcome: true | string | { message: string } = check
-        ? await probe().then((p) => (p.done ? p.result : { ok: false as const, message: p.last }))
-        : await waitFor<true | string>(probe, { timeoutMs, intervalMs: 500, ...(progress ? { onWait: (state: string) => progress(`waiting: ${state}`) } : {}) });
-      const converged = outcome === true;
-      const tms = wantedTaskmanagers(services, stack, want);
-      const why = typeof outcome === 'string' ? outcome : outcome === true ? '' : outcome.message;
-      const detail = converged
-        ? describeState(services, overview, tms, tms * want.slotsPerTaskmanager)
-        : services.length === 0
-          ? why
-          : `${why}\n${await failingTasks(transport, services.map((s) => s.name))}`.trim();
-      const facts: ConvergeFacts = { converged, waitedMs: Date.now() - started, services, overview, detail, ...(restError ? { restError } : {}) };
-      seen.facts = facts;
-      return facts;
     },
-    plan(facts, { check }) {
-      if (facts.converged) return { kind: 'ok', msg: `${facts.detail} (after ${(facts.waitedMs / 1000).toFixed(1)} s)` };
+    verdict: (f) => convergeVerdict(stack, want, f.services, f.overview, f.noticed, f.doomed),
+    explain: async (f, { transport }) => (f.services.length === 0 ? '' : failingTasks(transport, f.services.map((s) => s.name))),
+    conclude(end, { check }, explanation) {
+      const f = end.state;
+      if (end.kind === 'done') {
+        const tms = wantedTaskmanagers(f.services, stack, want);
+        return { kind: 'ok', msg: `${describeState(f.services, f.overview, tms, tms * want.slotsPerTaskmanager)} (after ${(end.waitedMs / 1000).toFixed(1)} s)` };
+      }
+      const detail = `${end.why}\n${explanation}`.trim();
       // On fresh nodes nothing is deployed yet: the deploy step above would do it, then this wait would run.
-      if (check && facts.services.length === 0) return { kind: 'skip', msg: `the stack ${stack} is not deployed yet (check mode: docker stack deploy would deploy it, then this step waits until it converges)` };
-      if (check) return { kind: 'skip', msg: `not converged now; a real run would wait: ${facts.detail}` };
-      return { kind: 'fail', msg: `not converged: ${facts.detail}` };
+      if (check && f.services.length === 0) return { kind: 'skip', msg: `the stack ${stack} is not deployed yet (check mode: docker stack deploy would deploy it, then this step waits until it converges)` };
+      if (check) return { kind: 'skip', msg: `not converged now; a real run would wait: ${detail}` };
+      return { kind: 'fail', msg: `not converged: ${detail}` };
     },
   };
 }
 
-/** The recap's last lines: the dashboard only when Flink's REST API answered, else what is missing. */
-export function flinkOutputs(url: string, facts: ConvergeFacts | undefined, check: boolean): Record<string, string> {
-  if (facts?.overview) return { 'Flink dashboard': url };
-  if (!facts) return { Flink: `not checked: stack-deploy stopped before the deploy (the dashboard's address is ${url})` };
-  if (check && facts.services.length === 0) return { Flink: `not deployed yet (check mode): the dashboard would answer at ${url}` };
-  return { Flink: `did not answer at ${url}${facts.restError ? ` (${facts.restError})` : ''}: no dashboard` };
+/** The recap's last lines (for people) and the dashboard's address (for code: only when Flink's REST API answered). */
+export function flinkOutputs(url: string, facts: ConvergeFacts | undefined, check: boolean): { lines: Record<string, string>; dashboardUrl?: string } {
+  if (facts?.overview) return { lines: { 'Flink dashboard': url }, dashboardUrl: url };
+  if (!facts) return { lines: { Flink: `not checked: stack-deploy stopped before the deploy (the dashboard's address is ${url})` } };
+  if (check && facts.services.length === 0) return { lines: { Flink: `not deployed yet (check mode): the dashboard would answer at ${url}` } };
+  return { lines: { Flink: `did not answer at ${url}${facts.restError ? ` (${facts.restError})` : ''}: no dashboard` } };
 }

@@ -4,12 +4,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Inventory } from '../inventory/types.ts';
 import { writeFileAtomicSync } from '../atomic-file.ts';
+import { outputKey } from '../engine/outputs.ts';
 import { STATE_DIR } from '../paths.ts';
 
 export const IMAGE_STATE_FILE = path.join(STATE_DIR, 'image.json');
-export const SHARED_IMAGE_KEY = 'image.ref';
-/** Set in check mode when image-build would push SHARED_IMAGE_KEY: the registry does not have it yet. */
-export const SHARED_IMAGE_PLANNED = 'image.planned';
+
+/** What image-build made in this command (recorded for this machine, LOCALHOST). */
+export interface BuiltImage {
+  /** Reference the nodes pull. */
+  ref: string;
+  /** Check mode: image-build would push it, the registry does not have it yet. */
+  planned: boolean;
+}
+export const BUILT_IMAGE = outputKey<BuiltImage>('image.built');
 
 export interface PublishedImage {
   /** Reference the nodes pull, pinned by digest when known. */
@@ -32,10 +39,9 @@ function lastPublished(inv: Inventory, file: string): string | undefined {
   }
 }
 
-export function resolveImageRef(inv: Inventory, arg: unknown, shared: Map<string, unknown>, file = IMAGE_STATE_FILE): string {
+export function resolveImageRef(inv: Inventory, arg: unknown, built: BuiltImage | undefined, file = IMAGE_STATE_FILE): string {
   if (typeof arg === 'string' && arg) return arg;
-  const fromRun = shared.get(SHARED_IMAGE_KEY);
-  if (typeof fromRun === 'string') return fromRun;
+  if (built) return built.ref;
   const r = inv.cluster.registry;
   return lastPublished(inv, file) ?? `${r.pullHost}/${r.repository}:${inv.cluster.flink.version}`;
 }

@@ -6,8 +6,8 @@ import { FlinkRest, isTerminal, type JobSummary } from '../flink/rest.ts';
 import { writeFileAtomicSync } from '../atomic-file.ts';
 import { STATE_DIR } from '../paths.ts';
 import type { Inventory } from '../inventory/types.ts';
+import { outputKey } from '../engine/outputs.ts';
 
-export const SHARED_SAVEPOINTS_KEY = 'savepoints';
 
 export interface StoppedJob {
   /** The Flink REST address of the cluster the job ran on: remembered savepoints are per cluster. */
@@ -19,6 +19,9 @@ export interface StoppedJob {
   /** How the state was kept when no savepoint could be taken (the job's tasks were not all running). */
   fallback?: string;
 }
+
+/** Recorded (for the leader) by stack-deploy when it stopped jobs for a stack update: job-submit resumes them. */
+export const STOPPED_JOBS = outputKey<StoppedJob[]>('stack.stoppedJobs');
 
 export type StopOutcome = { ok: true; stopped: StoppedJob[] } | { ok: false; msg: string };
 

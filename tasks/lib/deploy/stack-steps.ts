@@ -9,7 +9,7 @@ import type { GeneratedStack } from '../stack/types.ts';
 import { STACK_FILE } from '../stack/types.ts';
 import { INVENTORY_REPLICAS_LABEL, keepScaledReplicas, parseLiveTaskmanagers, replicasOverride, type LiveTaskmanagers } from '../stack/replicas.ts';
 import { shq } from '../transport/types.ts';
-import { SHARED_DEPLOYED_AT } from './converge.ts';
+import { DEPLOYED_AT } from './converge.ts';
 import { stackDir } from './endpoints.ts';
 
 const DEPLOYED_MARK = '.deployed.sha256';
@@ -169,7 +169,7 @@ export function stackDeployStep(inv: Inventory, stack: GeneratedStack): Step<Dep
                 kind: 'call',
                 label: 'note the deploy time',
                 fn: async (ctx) => {
-                  ctx.shared.set(SHARED_DEPLOYED_AT, Date.now());
+                  ctx.record(DEPLOYED_AT, Date.now());
                   return { ok: true };
                 },
               },

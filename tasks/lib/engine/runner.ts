@@ -6,9 +6,11 @@ import type { Reporter } from '../report/types.ts';
 import { mask } from '../secrets.ts';
 import type { TransportPool } from '../transport/open.ts';
 import { UnreachableError, type Transport } from '../transport/types.ts';
+import { waitFor } from '../flink/wait.ts';
 import { applyAction } from './apply.ts';
+import { Outputs, type OutputKey, type OutputSource } from './outputs.ts';
 import { recapHosts } from './recap.ts';
-import type { FileDiff, HostContext, HostOutcome, Plan, RunSummary, Step, StepResult } from './types.ts';
+import type { AnyStep, FileDiff, HostContext, HostOutcome, Plan, RunResult, RunSummary, Step, StepResult, WaitEnd, WaitStep } from './types.ts';
 
 export interface RunOptions {
   check: boolean;
@@ -26,8 +28,8 @@ export interface Session {
   pool: TransportPool;
   /** Phase-specific options parsed by the CLI. */
   args: Record<string, string | boolean | string[] | undefined>;
-  /** Shared between phases of one command (deploy hands the image reference to stack-deploy). */
-  shared: Map<string, unknown>;
+  /** What steps and phases recorded for later ones in this command (deploy hands the image reference to stack-deploy). */
+  outputs: Outputs;
   /** The phases this command runs, in order (absent: only the one being run). */
   phases?: string[];
 }
@@ -36,30 +38,31 @@ export interface PlayOptions {
   name: string;
   /** Defaults to every selected host. Hosts outside --limit and hosts that already failed are left out. */
   hosts?: HostSpec[];
-  steps: Step<unknown>[];
+  steps: AnyStep[];
 }
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-async function runStep(step: Step<unknown>, ctx: HostContext): Promise<StepResult> {
-  const started = Date.now();
-  const result = (status: StepResult['status'], extra: Partial<StepResult> = {}): StepResult => ({
-    host: ctx.host.name,
-    step: step.name,
-    status,
-    durationMs: Date.now() - started,
-    ...extra,
-  });
-  let plan: Plan;
+/** What a step hands back to the runner besides its result: the value to record, when there is one. */
+interface Ran {
+  result: StepResult;
+  /** Present when the runner records an output for this step on this host. */
+  output?: { value: unknown };
+}
+
+async function decide(step: Step<unknown, unknown>, ctx: HostContext): Promise<{ plan: Plan; facts?: { value: unknown } } | { failed: string }> {
   try {
     const facts = await step.gather(ctx);
-    plan = step.plan(facts, ctx);
+    return { plan: step.plan(facts, ctx), facts: { value: facts } };
   } catch (err) {
     if (err instanceof UnreachableError) throw err;
-    return result('failed', { msg: mask(`could not read facts: ${message(err)}`) });
+    return { failed: mask(`could not read facts: ${message(err)}`) };
   }
+}
+
+async function applyPlan(plan: Plan, ctx: HostContext, result: (status: StepResult['status'], extra?: Partial<StepResult>) => StepResult): Promise<StepResult> {
   switch (plan.kind) {
     case 'ok':
       return result('ok', plan.msg ? { msg: plan.msg } : {});
@@ -84,6 +87,73 @@ async function runStep(step: Step<unknown>, ctx: HostContext): Promise<StepResul
   }
 }
 
+function defaultConclusion<S>(end: WaitEnd<S>, ctx: HostContext, explanation: string): Plan {
+  const why = [end.why, explanation].filter(Boolean).join('\n');
+  switch (end.kind) {
+    case 'done':
+      return { kind: 'ok', msg: `done after ${(end.waitedMs / 1000).toFixed(1)} s` };
+    case 'notYet':
+      return { kind: 'skip', msg: `not yet; a real run would wait: ${why}` };
+    case 'failed':
+    case 'timedOut':
+      return ctx.check ? { kind: 'skip', msg: `not yet; a real run would wait: ${why}` } : { kind: 'fail', msg: why };
+  }
+}
+
+/**
+ * The one way Fridge waits: poll, judge each look purely, give up at the deadline. Check mode looks once.
+ * Progress says what the last look saw, whenever it changes.
+ */
+async function runWait(step: WaitStep<unknown>, ctx: HostContext): Promise<{ plan: Plan; state: unknown } | { failed: string }> {
+  const started = Date.now();
+  let state: unknown;
+  const look = async () => {
+    state = await step.poll(ctx, state);
+    const v = step.verdict(state, ctx);
+    return v.kind === 'waiting' ? { done: false as const, last: v.state } : { done: true as const, result: v };
+  };
+  let end: WaitEnd<unknown>;
+  try {
+    if (ctx.check) {
+      const p = await look();
+      end = p.done ? { kind: p.result.kind, state, why: p.result.kind === 'failed' ? p.result.why : '', waitedMs: Date.now() - started } : { kind: 'notYet', state, why: p.last, waitedMs: Date.now() - started };
+    } else {
+      const progress = ctx.progress;
+      const r = await waitFor(look, { timeoutMs: step.timeoutMs, intervalMs: step.intervalMs ?? 500, ...(progress ? { onWait: (s: string) => progress(`waiting: ${s}`) } : {}) });
+      const waitedMs = Date.now() - started;
+      end = 'ok' in r ? { kind: 'timedOut', state, why: r.message, waitedMs } : { kind: r.kind, state, why: r.kind === 'failed' ? r.why : '', waitedMs };
+    }
+    const explanation = end.kind !== 'done' && step.explain ? await step.explain(state, ctx) : '';
+    return { plan: (step.conclude ?? defaultConclusion)(end, ctx, explanation), state };
+  } catch (err) {
+    if (err instanceof UnreachableError) throw err;
+    return { failed: mask(`could not read facts: ${message(err)}`) };
+  }
+}
+
+async function runStep(step: AnyStep, ctx: HostContext): Promise<Ran> {
+  const started = Date.now();
+  const result = (status: StepResult['status'], extra: Partial<StepResult> = {}): StepResult => ({
+    host: ctx.host.name,
+    step: step.name,
+    status,
+    durationMs: Date.now() - started,
+    ...extra,
+  });
+  if ('kind' in step) {
+    const waited = await runWait(step, ctx);
+    if ('failed' in waited) return { result: result('failed', { msg: waited.failed }) };
+    // A wait's last look is recorded whatever its verdict: what it saw is true even when it gave up.
+    return { result: await applyPlan(waited.plan, ctx, result), output: { value: waited.state } };
+  }
+  const decided = await decide(step, ctx);
+  if ('failed' in decided) return { result: result('failed', { msg: decided.failed }) };
+  const r = await applyPlan(decided.plan, ctx, result);
+  if (r.status !== 'ok' && r.status !== 'changed') return { result: r };
+  const facts = decided.facts?.value;
+  return { result: r, output: { value: step.output ? step.output(facts) : facts } };
+}
+
 export class Run {
   readonly outcomes: HostOutcome[] = [];
   readonly outputs: Record<string, string> = {};
@@ -91,6 +161,10 @@ export class Run {
   private readonly dropped = new Set<string>();
   private readonly started = Date.now();
   private readonly seen: string[] = [];
+  /** The phase's fact cache (facts/cache.ts): exists while this phase runs, so no other phase sees stale facts. */
+  private readonly factCache: NonNullable<HostContext['factCache']> = new Map();
+  /** Typed lines of the recap that other code reads (the GitHub deployment's URL), beside the display lines. */
+  readonly result: RunResult = {};
 
   constructor(
     readonly phase: string,
@@ -106,9 +180,21 @@ export class Run {
   get hosts(): HostSpec[] {
     return this.session.hosts;
   }
-  get shared(): Map<string, unknown> {
-    return this.session.shared;
+  /** What a step (or a phase, with `record`) of this command recorded for `host`; undefined when nothing was. */
+  output<T>(from: OutputSource<T>, host: HostSpec | string): T | undefined {
+    return this.session.outputs.get(from, typeof host === 'string' ? host : host.name);
   }
+
+  /**
+   * A phase's own result for later phases, for a value no step produces yet (#16 item 1 turns them into steps).
+   * `undefined` removes it.
+   */
+  record<T>(key: OutputKey<T>, host: HostSpec | string, value: T | undefined): void {
+    const name = typeof host === 'string' ? host : host.name;
+    if (value === undefined) this.session.outputs.delete(key, name);
+    else this.session.outputs.set(key, name, value);
+  }
+
   get args(): Session['args'] {
     return this.session.args;
   }
@@ -137,11 +223,11 @@ export class Run {
   /** Marks a host failed with a result that is not a step's (a precondition, a phase-level error). */
   fail(host: string, step: string, msg: string): void {
     const result: StepResult = { host, step, status: 'failed', msg: mask(msg), durationMs: 0 };
-    this.record({ host, results: [result] });
+    this.noteOutcome({ host, results: [result] });
     this.session.reporter.emit({ kind: 'step-result', result });
   }
 
-  private record(outcome: HostOutcome): void {
+  private noteOutcome(outcome: HostOutcome): void {
     if (!this.seen.includes(outcome.host)) this.seen.push(outcome.host);
     this.outcomes.push(outcome);
     if (outcome.unreachable !== undefined || outcome.results.some((r) => r.status === 'failed')) this.dropped.add(outcome.host);
@@ -157,7 +243,17 @@ export class Run {
       const outcome: HostOutcome = { host: host.name, results: [] };
       try {
         const transport = await this.transport(host);
-        const ctx: HostContext = { host, inventory: this.inventory, transport, check: this.check, shared: this.shared };
+        const outputs = this.session.outputs;
+        let staged: Array<{ key: OutputKey<unknown>; value: unknown }> = [];
+        const ctx: HostContext = {
+          host,
+          inventory: this.inventory,
+          transport,
+          check: this.check,
+          factCache: this.factCache,
+          output: (from, on = host.name) => outputs.get(from, on),
+          record: (key, value) => void staged.push({ key, value }),
+        };
         for (const step of steps) {
           // The start event lets reporters show what runs and for how long: a Docker install is silent for minutes.
           reporter.emit({ kind: 'step-start', host: host.name, step: step.name });
@@ -166,19 +262,31 @@ export class Run {
             const masked = mask(text);
             if (masked !== said) reporter.emit({ kind: 'progress', host: host.name, step: step.name, text: (said = masked) });
           };
-          const r = await runStep(step, { ...ctx, progress });
+          staged = [];
+          const ran = await runStep(step, { ...ctx, progress });
+          const r = ran.result;
+          // After a change (or a failure, which may have applied part of one) the next step reads the host again.
+          if (!this.check && (r.status === 'changed' || r.status === 'failed')) this.factCache.delete(host.name);
+          if (r.status === 'ok' || r.status === 'changed') {
+            for (const s of staged) outputs.set(s.key, host.name, s.value);
+          }
+          if (ran.output) {
+            outputs.set(step, host.name, ran.output.value);
+            if (step.key) outputs.set(step.key, host.name, ran.output.value);
+          }
           outcome.results.push(r);
           reporter.emit({ kind: 'step-result', result: r });
           if (r.status === 'failed') break;
         }
       } catch (err) {
         if (!(err instanceof UnreachableError)) throw err;
+        this.factCache.delete(host.name);
         outcome.unreachable = mask(err.message);
         await this.session.pool.drop(host.name);
         reporter.emit({ kind: 'unreachable', host: host.name, msg: outcome.unreachable });
       }
       outcomes.push(outcome);
-      this.record(outcome);
+      this.noteOutcome(outcome);
     });
     return outcomes;
   }
@@ -193,6 +301,7 @@ export class Run {
       recap: recapHosts(names, this.outcomes),
       durationMs: Date.now() - this.started,
       outputs: this.outputs,
+      result: this.result,
       data: this.data,
     };
   }

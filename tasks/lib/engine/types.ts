@@ -3,6 +3,7 @@
 
 import type { HostSpec, Inventory } from '../inventory/types.ts';
 import type { Transport } from '../transport/types.ts';
+import type { OutputKey, OutputSource } from './outputs.ts';
 
 export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped';
 
@@ -39,8 +40,15 @@ export interface HostContext {
   inventory: Inventory;
   transport: Transport;
   check: boolean;
-  /** Values a play hands to later plays (e.g. join tokens); secrets must be registered with secrets.ts. */
-  shared: Map<string, unknown>;
+  /** What an earlier step (or phase) of this command recorded for a host (default: this one); undefined when it did not. */
+  output<T>(from: OutputSource<T>, host?: string): T | undefined;
+  /**
+   * Records a value made while applying (a call action): the runner keeps it, under `key` for this host, only
+   * when the step ends ok or changed. Secrets must be registered with secrets.ts.
+   */
+  record<T>(key: OutputKey<T>, value: T): void;
+  /** The phase's fact cache (facts/cache.ts): one probe round trip per host, forgotten by the runner after a change there. */
+  factCache?: Map<string, Promise<ReadonlyMap<string, ReadonlyMap<string, string>>>>;
   /**
    * Tells the operator what a long step is doing now ("waiting: 2/3 taskmanagers"); shown beside the running
    * step on a terminal and in the heartbeat, never logged. Set by the runner; absent outside a run.
@@ -48,13 +56,58 @@ export interface HostContext {
   progress?: (text: string) => void;
 }
 
-export interface Step<F = unknown> {
+export interface Step<F = unknown, O = F> {
   name: string;
   /** Read-only: never writes to the host. */
   gather(ctx: HostContext): Promise<F>;
   /** Pure: never touches the host. */
   plan(facts: F, ctx: HostContext): Plan;
+  /**
+   * Pure: what the runner records for later readers (`run.output(step, host)`) when the step ends ok or
+   * changed. Absent: the facts themselves.
+   */
+  output?(facts: F): O;
+  /** Also recorded under this key, for readers that do not hold the step (another phase). */
+  key?: OutputKey<O>;
 }
+
+/** What one look at a wait's subject means (pure). */
+export type WaitVerdict = { kind: 'done' } | { kind: 'failed'; why: string } | { kind: 'waiting'; state: string };
+
+/** How a wait ended: `notYet` is check mode's single look that did not find it done. */
+export interface WaitEnd<S> {
+  kind: 'done' | 'failed' | 'timedOut' | 'notYet';
+  /** The last look. */
+  state: S;
+  /** done: empty; failed: the verdict's reason; timedOut: "gave up after N s: <state>"; notYet: the state. */
+  why: string;
+  waitedMs: number;
+}
+
+/**
+ * A wait: polled by the runner (flink/wait.ts waitFor, the one loop) until the verdict is done or failed, or the
+ * deadline passes; progress goes to the reporters as "waiting: <state>". Check mode looks once and reports.
+ * The last look is recorded as the step's output even when the wait failed: what it saw is still true.
+ */
+export interface WaitStep<S> {
+  kind: 'wait';
+  name: string;
+  timeoutMs: number;
+  /** Pause between two looks (default 500 ms). */
+  intervalMs?: number;
+  /** Read-only: one look. `previous`: the last look, for what a wait accumulates across looks. */
+  poll(ctx: HostContext, previous: S | undefined): Promise<S>;
+  /** Pure. */
+  verdict(state: S, ctx: HostContext): WaitVerdict;
+  /** Read-only, after a wait that did not end done: more to say than the last state (the failing tasks' errors). */
+  explain?(state: S, ctx: HostContext): Promise<string>;
+  /** Pure: the result. Absent: ok when done, skipped in check mode, else failed with the reason. */
+  conclude?(end: WaitEnd<S>, ctx: HostContext, explanation: string): Plan;
+  key?: OutputKey<S>;
+}
+
+/** What a play runs on each host, in order. */
+export type AnyStep = Step<unknown, unknown> | WaitStep<unknown>;
 
 export interface StepResult {
   host: string;
@@ -90,8 +143,16 @@ export interface RunSummary {
   durationMs: number;
   /** Phase-level outputs shown after the recap (dashboard URL, job id ...). */
   outputs: Record<string, string>;
+  /** What code reads from the recap (the display lines in `outputs` are for people). */
+  result?: RunResult;
   /** Structured results for --json and the GitHub job summary (status tables). */
   data?: Record<string, unknown>;
+}
+
+/** Typed recap values: set by the phase that knows them, read by code such as the GitHub deployment. */
+export interface RunResult {
+  /** The Flink dashboard, set only when Flink's REST API answered there. */
+  dashboardUrl?: string;
 }
 
 /** Ansible's exit codes. */

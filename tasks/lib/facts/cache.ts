@@ -1,7 +1,7 @@
 // One round trip per host for a whole phase: the first step that needs facts reads every part at once;
-// later steps reuse them until a change is applied on that host (then the next step reads again).
-// The phase owns the cache: it exists only while that phase runs, so no other phase sees stale facts.
-import type { Action, HostContext, Plan, Step } from '../engine/types.ts';
+// later steps reuse them until a change is applied on that host (the runner then forgets them, and the next
+// step reads again). The runner owns the cache per phase (Run), so no other phase sees stale facts.
+import type { HostContext } from '../engine/types.ts';
 import { dockerScript } from './docker.ts';
 import { networkScript } from './network.ts';
 import { OS_SCRIPT } from './os.ts';
@@ -10,9 +10,6 @@ import { sshScript } from './ssh.ts';
 
 export type FactPart = 'os' | 'ssh' | 'docker' | 'network';
 const PARTS: readonly FactPart[] = ['os', 'ssh', 'docker', 'network'];
-const CACHE_KEY = 'facts.cache';
-
-type Cache = Map<string, Promise<Map<FactPart, Kv>>>;
 
 function scriptFor(part: FactPart, ctx: HostContext): string {
   switch (part) {
@@ -42,47 +39,18 @@ export function splitBundle(all: Kv): Map<FactPart, Kv> {
   return out;
 }
 
-export function openFactCache(shared: Map<string, unknown>): void {
-  shared.set(CACHE_KEY, new Map() as Cache);
-}
-
-export function closeFactCache(shared: Map<string, unknown>): void {
-  shared.delete(CACHE_KEY);
-}
-
-function cacheOf(ctx: HostContext): Cache | undefined {
-  const c = ctx.shared.get(CACHE_KEY);
-  return c instanceof Map ? (c as Cache) : undefined;
-}
-
 /** Facts of one part, from the phase's cache when there is one (all parts read as root). */
 export async function factsOf(ctx: HostContext, part: FactPart): Promise<Kv> {
-  const cache = cacheOf(ctx);
+  const cache = ctx.factCache;
   if (!cache) return probe(ctx.transport, scriptFor(part, ctx), { sudo: true });
   let entry = cache.get(ctx.host.name);
   if (!entry) {
-    entry = probe(ctx.transport, bundleScript(ctx), { sudo: true }).then(splitBundle);
-    cache.set(ctx.host.name, entry);
-    entry.catch(() => cache.delete(ctx.host.name));
+    const read: Promise<ReadonlyMap<string, Kv>> = probe(ctx.transport, bundleScript(ctx), { sudo: true }).then(splitBundle);
+    entry = read;
+    cache.set(ctx.host.name, read);
+    read.catch(() => {
+      if (cache.get(ctx.host.name) === read) cache.delete(ctx.host.name);
+    });
   }
   return (await entry).get(part) ?? new Map();
-}
-
-const forget: Action = {
-  kind: 'call',
-  label: 'forget cached facts',
-  fn: async (ctx) => {
-    cacheOf(ctx)?.delete(ctx.host.name);
-    return { ok: true };
-  },
-};
-
-function withForget(plan: Plan): Plan {
-  if (plan.kind !== 'change') return plan;
-  return { kind: 'change', changes: plan.changes.map((c) => ({ ...c, actions: [...c.actions, forget] })) };
-}
-
-/** The step, with its applied changes invalidating the host's cached facts. */
-export function cached<F>(step: Step<F>): Step<F> {
-  return { name: step.name, gather: (ctx) => step.gather(ctx), plan: (f, ctx) => withForget(step.plan(f, ctx)) };
 }

@@ -33,6 +33,12 @@ export const OS_SCRIPT = [
   'printf "%s\\n" "os_version=${VERSION_ID:-}"',
   'printf "%s\\n" "os_codename=${VERSION_CODENAME:-}"',
   'printf "%s\\n" "os_pretty=${PRETTY_NAME:-}"',
+  'printf "%s\\n" "os_id_like=${ID_LIKE:-}"',
+  // The userland's architecture, not the kernel's: 32-bit Raspberry Pi OS runs a 64-bit kernel on a Pi 4/5
+  // (uname -m says aarch64) while every package it installs is armhf.
+  'printf "%s\\n" "dpkg_arch=$(dpkg --print-architecture 2>/dev/null)"',
+  // 64-bit Raspberry Pi OS says ID=debian in os-release; pi-gen leaves /etc/rpi-issue on every image it builds.
+  'if [ -e /etc/rpi-issue ]; then echo rpi_issue=1; else echo rpi_issue=0; fi',
   `printf "%s\\n" "model=$(tr -d '\\000' < /proc/device-tree/model 2>/dev/null)"`,
   `printf "%s\\n" "mem_kib=$(awk '/^MemTotal:/{print $2}' /proc/meminfo 2>/dev/null)"`,
   // A container (the virtual fridge) sees the host's RAM in /proc/meminfo; its cgroup limit is what it has.
@@ -82,4 +88,49 @@ export function parseOsFacts(kv: Kv): OsFacts {
     dockerd: flag(kv, 'dockerd'),
     dockerInitScript: flag(kv, 'docker_init'),
   };
+}
+
+/** What decides how Docker is installed: the distribution, its release and the userland's architecture. */
+export interface PlatformFacts {
+  /** os-release ID: raspbian (32-bit Raspberry Pi OS), debian (Debian and 64-bit Raspberry Pi OS), ubuntu ... */
+  id: string;
+  idLike: string;
+  versionId: string;
+  codename: string;
+  pretty: string;
+  /** dpkg --print-architecture: armhf, arm64, amd64; empty without dpkg. */
+  dpkgArch: string;
+  /** /etc/rpi-issue exists: an image built by pi-gen (Raspberry Pi OS, 32- or 64-bit). */
+  raspberryPiOs: boolean;
+}
+
+export function parsePlatformFacts(kv: Kv): PlatformFacts {
+  const id = str(kv, 'os_id');
+  return {
+    id,
+    idLike: str(kv, 'os_id_like'),
+    versionId: str(kv, 'os_version'),
+    codename: str(kv, 'os_codename'),
+    pretty: str(kv, 'os_pretty'),
+    dpkgArch: str(kv, 'dpkg_arch').trim(),
+    raspberryPiOs: flag(kv, 'rpi_issue') || id === 'raspbian',
+  };
+}
+
+/** The lines OS_SCRIPT prints for a captured /etc/os-release and `dpkg --print-architecture` (test fixtures, the sim). */
+export function platformKvFromOsRelease(osRelease: string, dpkgArch: string, rpiIssue: boolean): Kv {
+  const vars = new Map<string, string>();
+  for (const line of osRelease.split('\n')) {
+    const m = /^([A-Z_]+)=(?:"([^"]*)"|'([^']*)'|(.*))$/.exec(line.trim());
+    if (m?.[1]) vars.set(m[1], m[2] ?? m[3] ?? m[4] ?? '');
+  }
+  return new Map([
+    ['os_id', vars.get('ID') ?? 'unknown'],
+    ['os_id_like', vars.get('ID_LIKE') ?? ''],
+    ['os_version', vars.get('VERSION_ID') ?? ''],
+    ['os_codename', vars.get('VERSION_CODENAME') ?? ''],
+    ['os_pretty', vars.get('PRETTY_NAME') ?? ''],
+    ['dpkg_arch', dpkgArch.trim()],
+    ['rpi_issue', rpiIssue ? '1' : '0'],
+  ]);
 }

@@ -1,4 +1,5 @@
-// Polling with a deadline: the one place that decides how often to ask and when to give up.
+// Polling with a deadline: the one place that decides how often to ask and when to give up. The runner's wait
+// steps (engine/types.ts WaitStep) run on it, and so does every other wait (REST polls, smoke tests, the sim).
 
 export interface WaitOptions {
   timeoutMs: number;
@@ -16,6 +17,8 @@ export interface TimedOut {
   ok: false;
   status: 0;
   message: string;
+  /** What the probe saw last. */
+  last: string;
 }
 
 export async function waitFor<T>(probe: () => Promise<Probe<T>>, opts: WaitOptions): Promise<T | TimedOut> {
@@ -28,7 +31,7 @@ export async function waitFor<T>(probe: () => Promise<Probe<T>>, opts: WaitOptio
     if (p.last !== last) opts.onWait?.(p.last);
     last = p.last;
     const left = deadline - Date.now();
-    if (left <= 0) return { ok: false, status: 0, message: `gave up after ${Math.round(opts.timeoutMs / 1000)} s: ${last}` };
+    if (left <= 0) return { ok: false, status: 0, message: `gave up after ${Math.round(opts.timeoutMs / 1000)} s: ${last}`, last };
     await new Promise((r) => setTimeout(r, Math.min(interval, left)));
   }
 }

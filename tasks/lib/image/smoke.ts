@@ -1,6 +1,7 @@
 // Smoke tests of one platform's image before `latest` moves: `flink --version`, and a JobManager container
 // that answers /overview on a port published on 127.0.0.1 only. Arm images run under QEMU here.
 
+import { waitFor } from '../flink/wait.ts';
 import { docker, tail } from './docker.ts';
 
 export type SmokeResult = { ok: true; version: string; overviewSeconds: number } | { ok: false; msg: string };
@@ -32,26 +33,30 @@ export async function smokeTest(image: string, platform: string, expectVersion: 
   if (!run.ok) return { ok: false, msg: `jobmanager container from ${image} did not start: ${tail(run.stderr)}` };
   try {
     const port = (await docker(['port', name, '8081/tcp'])).stdout.trim().split('\n')[0]?.split(':').pop();
-    let last = 'no answer';
-    while (Date.now() - started < timeoutMs) {
-      try {
-        const res = await fetch(`http://127.0.0.1:${port}/overview`, { signal: AbortSignal.timeout(5000) });
-        if (res.ok) {
-          const o = (await res.json()) as { 'flink-version'?: string };
-          if (o['flink-version'] === expectVersion) return { ok: true, version, overviewSeconds: Math.round((Date.now() - started) / 1000) };
-          last = JSON.stringify(o);
-        } else last = `HTTP ${res.status}`;
-      } catch (e) {
-        last = e instanceof Error ? e.message : String(e);
-      }
-      const state = await docker(['inspect', '--format', '{{.State.Running}}', name]);
-      if (state.stdout.trim() !== 'true') {
-        const logs = await docker(['logs', '--tail', '20', name]);
-        return { ok: false, msg: `jobmanager from ${image} (${platform}) exited: ${tail(logs.stdout + logs.stderr, 12)}` };
-      }
-      await new Promise((r) => setTimeout(r, 2000));
-    }
-    return { ok: false, msg: `jobmanager from ${image} (${platform}) did not answer /overview within ${timeoutMs / 1000} s: ${last}` };
+    const answered = await waitFor<SmokeResult>(
+      async () => {
+        let last: string;
+        try {
+          const res = await fetch(`http://127.0.0.1:${port}/overview`, { signal: AbortSignal.timeout(5000) });
+          if (res.ok) {
+            const o = (await res.json()) as { 'flink-version'?: string };
+            if (o['flink-version'] === expectVersion) return { done: true, result: { ok: true, version: expectVersion, overviewSeconds: Math.round((Date.now() - started) / 1000) } };
+            last = JSON.stringify(o);
+          } else last = `HTTP ${res.status}`;
+        } catch (e) {
+          last = e instanceof Error ? e.message : String(e);
+        }
+        const state = await docker(['inspect', '--format', '{{.State.Running}}', name]);
+        if (state.stdout.trim() !== 'true') {
+          const logs = await docker(['logs', '--tail', '20', name]);
+          return { done: true, result: { ok: false, msg: `jobmanager from ${image} (${platform}) exited: ${tail(logs.stdout + logs.stderr, 12)}` } };
+        }
+        return { done: false, last };
+      },
+      { timeoutMs: Math.max(0, timeoutMs - (Date.now() - started)), intervalMs: 2000 },
+    );
+    if ('status' in answered) return { ok: false, msg: `jobmanager from ${image} (${platform}) did not answer /overview within ${timeoutMs / 1000} s: ${answered.last}` };
+    return answered;
   } finally {
     await docker(['rm', '-f', name]);
   }

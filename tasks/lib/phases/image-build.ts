@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-file.ts';
-import { recordPublishedImage, SHARED_IMAGE_KEY, SHARED_IMAGE_PLANNED } from '../deploy/image-ref.ts';
+import { BUILT_IMAGE, recordPublishedImage } from '../deploy/image-ref.ts';
 import type { Phase } from '../engine/phase.ts';
 import type { Run } from '../engine/runner.ts';
 import type { Step } from '../engine/types.ts';
@@ -159,12 +159,9 @@ export const phase: Phase = {
     // The nodes pull by the commit's tag, through the address they reach the registry at.
     const { sha } = await imageTags(opts);
     const ref = `${opts.registry.pullHost ?? opts.registry.host}/${opts.registry.repository}:${sha}`;
-    run.shared.set(SHARED_IMAGE_KEY, ref);
     // Check mode: stack-deploy plans with the image a real run would push, and knows it is not pushed yet.
-    if (run.check) {
-      if (status === 'changed') run.shared.set(SHARED_IMAGE_PLANNED, true);
-      return;
-    }
+    run.record(BUILT_IMAGE, LOCALHOST, { ref, planned: run.check && status === 'changed' });
+    if (run.check) return;
     run.outputs.image = ref;
     recordPublishedImage({ ref, builtAt: new Date().toISOString() });
   },

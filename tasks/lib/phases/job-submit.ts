@@ -4,9 +4,9 @@
 // upgraded through a savepoint; a job that fails to start is reported with Flink's root exception.
 
 import path from 'node:path';
-import { convergeStep, SHARED_CONVERGE_LEFT } from '../deploy/converge.ts';
+import { CONVERGE_LEFT, convergeStep } from '../deploy/converge.ts';
 import { flinkUrl } from '../deploy/endpoints.ts';
-import { forgetStopped, newestStopped, recallStopped, SHARED_SAVEPOINTS_KEY, savepointDir, type StoppedJob } from '../deploy/savepoints.ts';
+import { forgetStopped, newestStopped, recallStopped, savepointDir, STOPPED_JOBS, type StoppedJob } from '../deploy/savepoints.ts';
 import { parseDurationMs, type Phase } from '../engine/phase.ts';
 import type { Run } from '../engine/runner.ts';
 import type { CallOutcome, Plan, Step } from '../engine/types.ts';
@@ -69,11 +69,9 @@ export function parseJobSubmitArgs(args: Run['args'], inv: Inventory): Parsed {
   return { ok: true, value };
 }
 
-/** A savepoint stack-deploy took of this job when it restarted Flink (the newest one). */
-export function savepointFromStackUpdate(shared: Map<string, unknown>, jarName: string, remembered: () => StoppedJob[] = () => []): string | undefined {
-  const inRun = shared.get(SHARED_SAVEPOINTS_KEY);
-  const stopped = Array.isArray(inRun) ? (inRun as StoppedJob[]) : remembered();
-  return newestStopped(stopped, jarName)?.savepoint;
+/** A savepoint stack-deploy took of this job when it restarted Flink (the newest one): in this command, else remembered. */
+export function savepointFromStackUpdate(inRun: StoppedJob[] | undefined, jarName: string, remembered: () => StoppedJob[] = () => []): string | undefined {
+  return newestStopped(inRun ?? remembered(), jarName)?.savepoint;
 }
 
 /** What the decision means for the runner: nothing to do, a change to apply, or a failure. */
@@ -164,15 +162,18 @@ export function flinkReadyStep(inv: Inventory, req: Omit<JobSubmitOptions, 'jar'
   };
 }
 
-function restStep(run: Run, req: JobSubmitOptions, seen: { decision?: SubmitDecision }): Step<Gathered<SubmitFacts>> {
+/** Both steps' output: what they decided (the recap's job lines say it when nothing was done). */
+type SubmitStep<F> = Step<Gathered<F>, SubmitDecision | undefined>;
+
+function restStep(run: Run, req: JobSubmitOptions): SubmitStep<SubmitFacts> {
   const rest = new FlinkRest({ baseUrl: req.restUrl });
   return {
     name: `job-submit (REST ${req.restUrl})`,
     async gather() {
       const f = await gatherSubmit(rest, req);
-      if (f.ok) seen.decision = planSubmit(f.value, req);
       return f.ok ? { ok: true, facts: f.value } : { ok: false, msg: f.message };
     },
+    output: (g) => (g.ok ? planSubmit(g.facts, req) : undefined),
     plan(g) {
       if (!g.ok) return { kind: 'fail', msg: g.msg };
       const decision = planSubmit(g.facts, req);
@@ -181,14 +182,14 @@ function restStep(run: Run, req: JobSubmitOptions, seen: { decision?: SubmitDeci
   };
 }
 
-function cliStep(run: Run, req: JobSubmitOptions & CliSubmitRequest, seen: { decision?: SubmitDecision }): Step<Gathered<CliFacts>> {
+function cliStep(run: Run, req: JobSubmitOptions & CliSubmitRequest): SubmitStep<CliFacts> {
   return {
     name: `job-submit (flink run in ${req.stack}_jobmanager)`,
     async gather(ctx) {
       const f = await gatherCli(ctx.transport, req);
-      if (f.ok) seen.decision = planCli(f.value, req);
       return f.ok ? { ok: true, facts: f.value } : { ok: false, msg: f.message };
     },
+    output: (g) => (g.ok ? planCli(g.facts, req) : undefined),
     plan(g, ctx) {
       if (!g.ok) return { kind: 'fail', msg: g.msg };
       const decision = planCli(g.facts, req);
@@ -234,10 +235,10 @@ export const phase: Phase = {
 
 /** What stack-deploy left for after the resume: every service and taskmanager of the stack up. */
 async function convergeLeft(run: Run): Promise<void> {
-  const leftMs = run.shared.get(SHARED_CONVERGE_LEFT);
-  if (typeof leftMs !== 'number') return;
-  run.shared.delete(SHARED_CONVERGE_LEFT);
   const inv = run.inventory;
+  const leftMs = run.output(CONVERGE_LEFT, leader(inv));
+  if (leftMs === undefined) return;
+  run.record(CONVERGE_LEFT, leader(inv), undefined);
   await run.play({ name: `stack ${inv.cluster.stackName} converged`, hosts: [leader(inv)], steps: [convergeStep(inv, { slotsPerTaskmanager: inv.cluster.flink.slotsPerTaskmanager }, leftMs)] });
 }
 
@@ -270,19 +271,19 @@ async function submitJob(run: Run): Promise<void> {
   }
   const req: JobSubmitOptions = { ...parsed.value, jar };
   if (!req.fromSavepoint) {
-    const sp = savepointFromStackUpdate(run.shared, jar.replace(/^.*\//, '').replace(/\.jar$/i, ''), () => recallStopped(flinkUrl(inv)));
+    const sp = savepointFromStackUpdate(run.output(STOPPED_JOBS, leader(inv)), jar.replace(/^.*\//, '').replace(/\.jar$/i, ''), () => recallStopped(flinkUrl(inv)));
     if (sp) {
       req.fromSavepoint = sp;
       run.message('info', `resuming from the savepoint taken when the stack was updated: ${sp}`);
     }
   }
   // REST calls go from this machine, but the step belongs to the jobmanager's host in the recap.
-  const seen: { decision?: SubmitDecision } = {};
-  const step = req.mode === 'cli' ? cliStep(run, { ...req, stack: inv.cluster.stackName, sudo: true }, seen) : restStep(run, req, seen);
+  const step = req.mode === 'cli' ? cliStep(run, { ...req, stack: inv.cluster.stackName, sudo: true }) : restStep(run, req);
   const [outcome] = await run.play({ name: 'job-submit', hosts: [jm], steps: [step] });
-  reportRunning(run, seen.decision, req.mode === 'rest' ? req.restUrl : undefined);
+  const decision = run.output(step, jm);
+  reportRunning(run, decision, req.mode === 'rest' ? req.restUrl : undefined);
   if (!run.outputs.job && !run.outputs[NO_JOB]) {
     const failed = outcome?.results.find((x) => x.status === 'failed');
-    run.outputs[NO_JOB] = missingJob(run.check, path.basename(jar), seen.decision, failed?.msg ?? outcome?.unreachable);
+    run.outputs[NO_JOB] = missingJob(run.check, path.basename(jar), decision, failed?.msg ?? outcome?.unreachable);
   }
 }

@@ -3,11 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Phase } from '../engine/phase.ts';
 import type { Run } from '../engine/runner.ts';
-import { cached, closeFactCache, openFactCache } from '../facts/cache.ts';
 import { keyFileFor } from '../transport/credentials.ts';
 import { execLocal } from '../transport/local.ts';
 import { shq } from '../transport/types.ts';
-import { cgroupStep, daemonJsonStep, dockerGroupStep, dockerRunningStep, engineStep, REBOOTED, rebootStep } from '../steps/docker.ts';
+import { cgroupStep, daemonJsonStep, dockerGroupStep, dockerRunningStep, engineStep, rebootStep } from '../steps/docker.ts';
 import { hostFactsStep, hostnameStep } from '../steps/host.ts';
 import { staticIpStep } from '../steps/network.ts';
 import { stateDirStep } from '../steps/state-dir.ts';
@@ -32,20 +31,17 @@ export const phase: Phase = {
   description: 'Hostname, static address, SSH key login (password login off) and the Docker engine on every Pi.',
   async run(run) {
     await ensureKeyPairs(run);
-    openFactCache(run.shared);
-    try {
-      await run.play({ name: 'facts', steps: [cached(hostFactsStep)] });
-      await run.play({ name: 'system', steps: [cached(hostnameStep), cached(staticIpStep), stateDirStep] });
-      await run.play({ name: 'ssh hardening', steps: [cached(authorizedKeyStep), cached(passwordLoginStep), cached(lockPasswordStep)] });
-      await run.play({
-        name: 'docker engine',
-        steps: [cached(engineStep), cached(dockerGroupStep), cached(daemonJsonStep), cached(dockerRunningStep), cached(cgroupStep), cached(rebootStep)],
-      });
-    } finally {
-      closeFactCache(run.shared);
-    }
-    // A rebooted host's pooled connection is dead: the next phase opens a new one.
-    const rebooted = run.shared.get(REBOOTED);
-    if (rebooted instanceof Set) for (const name of rebooted) if (typeof name === 'string') await run.session.pool.drop(name);
+    // One fact probe per host for the phase: the runner keeps the facts until a change on that host.
+    await run.play({ name: 'facts', steps: [hostFactsStep] });
+    await run.play({ name: 'system', steps: [hostnameStep, staticIpStep, stateDirStep] });
+    await run.play({ name: 'ssh hardening', steps: [authorizedKeyStep, passwordLoginStep, lockPasswordStep] });
+    const engines = await run.play({
+      name: 'docker engine',
+      steps: [engineStep, dockerGroupStep, daemonJsonStep, dockerRunningStep, cgroupStep, rebootStep],
+    });
+    // A rebooted host's pooled connection is dead: the next phase opens a new one. A reboot that failed may
+    // have happened all the same.
+    if (run.check) return;
+    for (const o of engines) if (o.results.some((r) => r.step === rebootStep.name && (r.status === 'changed' || r.status === 'failed'))) await run.session.pool.drop(o.host);
   },
 };

@@ -1,6 +1,6 @@
 // scale: the seed's `docker service scale flink_taskmanager=5`, refused when placement cannot hold it,
 // then waits until Flink itself reports the new number of taskmanagers.
-import { convergeStep, flinkOutputs, type ConvergeFacts } from '../deploy/converge.ts';
+import { convergeStep, flinkOutputs } from '../deploy/converge.ts';
 import { flinkUrl } from '../deploy/endpoints.ts';
 import { numberOption, type Phase, type PhaseOption } from '../engine/phase.ts';
 import type { Step } from '../engine/types.ts';
@@ -76,12 +76,14 @@ export const phase: Phase = {
       }
     }
     const timeoutMs = numberOption(run.args, OPTIONS, 'converge-timeout') ?? 300_000;
-    const seen: { facts?: ConvergeFacts } = {};
+    const converge = convergeStep(inv, { slotsPerTaskmanager: inv.cluster.flink.slotsPerTaskmanager, replicas: { [service]: replicas } }, timeoutMs, 'Flink sees the new replicas');
     await run.play({
       name: `scale ${service} to ${replicas}`,
       hosts: [lead],
-      steps: [scaleStep(inv, service, replicas), convergeStep(inv, { slotsPerTaskmanager: inv.cluster.flink.slotsPerTaskmanager, replicas: { [service]: replicas } }, timeoutMs, 'Flink sees the new replicas', seen)],
+      steps: [scaleStep(inv, service, replicas), converge],
     });
-    Object.assign(run.outputs, flinkOutputs(flinkUrl(inv), seen.facts, run.check));
+    const flink = flinkOutputs(flinkUrl(inv), run.output(converge, lead), run.check);
+    Object.assign(run.outputs, flink.lines);
+    if (flink.dashboardUrl) run.result.dashboardUrl = flink.dashboardUrl;
   },
 };

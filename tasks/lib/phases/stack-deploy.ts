@@ -1,10 +1,10 @@
 // stack-deploy: the seed's "Deploying Flink image on a Cluster", from a stack generated from the inventory.
-import { convergeStep, flinkOutputs, SHARED_CONVERGE_LEFT, type ConvergeFacts, type Expectation } from '../deploy/converge.ts';
+import { CONVERGE_LEFT, convergeStep, flinkOutputs, type ConvergeFacts, type Expectation } from '../deploy/converge.ts';
 import { flinkUrl, stackDir } from '../deploy/endpoints.ts';
-import { resolveImageRef, SHARED_IMAGE_PLANNED } from '../deploy/image-ref.ts';
+import { BUILT_IMAGE, resolveImageRef } from '../deploy/image-ref.ts';
 import { imageManifestStep, parseManifest, readManifest } from '../deploy/manifest-check.ts';
 import { flinkHosts, imagePulledStep, missingPlatform, pullLedger, pullStopMessage, type PullLedger } from '../deploy/pre-pull.ts';
-import { rememberStopped, savepointDir, SHARED_SAVEPOINTS_KEY, stopRunningJobs } from '../deploy/savepoints.ts';
+import { rememberStopped, savepointDir, STOPPED_JOBS, stopRunningJobs } from '../deploy/savepoints.ts';
 import { FlinkRest } from '../flink/rest.ts';
 import { enabledServices, serviceImagesStep } from '../deploy/service-images-step.ts';
 import { LOCALHOST } from '../inventory/local-host.ts';
@@ -56,7 +56,9 @@ export const phase: Phase = {
   },
   async run(run) {
     const facts = await deployStack(run);
-    Object.assign(run.outputs, flinkOutputs(flinkUrl(run.inventory), facts, run.check));
+    const flink = flinkOutputs(flinkUrl(run.inventory), facts, run.check);
+    Object.assign(run.outputs, flink.lines);
+    if (flink.dashboardUrl) run.result.dashboardUrl = flink.dashboardUrl;
   },
 };
 
@@ -64,7 +66,8 @@ export const phase: Phase = {
 async function deployStack(run: Run): Promise<ConvergeFacts | undefined> {
   const inv = run.inventory;
   const lead = leader(inv);
-  const imageRef = resolveImageRef(inv, run.args.image, run.shared);
+  const built = run.output(BUILT_IMAGE, LOCALHOST);
+  const imageRef = resolveImageRef(inv, run.args.image, built);
   const planned = planStack(inv, imageRef);
   if (!planned.ok) {
     run.fail(lead.name, 'generate stack', planned.msg);
@@ -86,7 +89,7 @@ async function deployStack(run: Run): Promise<ConvergeFacts | undefined> {
   const r = inv.cluster.registry;
   const isPrivate = Boolean(r.usernameEnv && r.passwordEnv);
   if (isPrivate && run.active([lead]).length > 0) {
-    const pushedLater = run.shared.get(SHARED_IMAGE_PLANNED) === true;
+    const pushedLater = built?.planned === true;
     await run.play({ name: `image ${imageRef} in the registry`, hosts: [lead], steps: [registryLoginStep(inv), imageManifestStep(inv, imageRef, ledger, pushedLater)] });
   }
   if (run.active([lead]).length === 0) return undefined;
@@ -104,7 +107,7 @@ async function deployStack(run: Run): Promise<ConvergeFacts | undefined> {
         if (s.fallback) run.message('warning', `job ${s.name}: ${s.fallback}; it resumes from ${s.savepoint}`);
         else run.message('info', `stopped job ${s.name} with savepoint ${s.savepoint}`);
       }
-      run.shared.set(SHARED_SAVEPOINTS_KEY, stopped.stopped);
+      run.record(STOPPED_JOBS, lead, stopped.stopped);
       rememberStopped(stopped.stopped);
       stoppedAny = stopped.stopped.length > 0;
     }
@@ -120,7 +123,7 @@ async function deployStack(run: Run): Promise<ConvergeFacts | undefined> {
   const resumeFirst = stoppedAny && run.runsLater('job-submit');
   if (resumeFirst) want.forResume = true;
   const started = Date.now();
-  const seen: { facts?: ConvergeFacts } = {};
+  const converge = convergeStep(inv, want, timeoutMs, resumeFirst ? 'ready to resume jobs' : 'converged');
   await run.play({
     name: `deploy stack ${inv.cluster.stackName} (${imageRef})`,
     hosts: [lead],
@@ -130,9 +133,9 @@ async function deployStack(run: Run): Promise<ConvergeFacts | undefined> {
       stackFilesStep(inv, stack),
       stackSecretsStep(stack),
       stackDeployStep(inv, stack),
-      convergeStep(inv, want, timeoutMs, resumeFirst ? 'ready to resume jobs' : 'converged', seen),
+      converge,
     ],
   });
-  if (resumeFirst && run.active([lead]).length > 0) run.shared.set(SHARED_CONVERGE_LEFT, Math.max(60_000, timeoutMs - (Date.now() - started)));
-  return seen.facts;
+  if (resumeFirst && run.active([lead]).length > 0) run.record(CONVERGE_LEFT, lead, Math.max(60_000, timeoutMs - (Date.now() - started)));
+  return run.output(converge, lead);
 }

@@ -5,7 +5,7 @@ import { ProbeError } from '../facts/probe.ts';
 import { leader, type HostSpec } from '../inventory/types.ts';
 import { registerSecret } from '../secrets.ts';
 import { UnreachableError } from '../transport/types.ts';
-import { JOIN_KEY, readJoinInfo, strangers, swarmHealthStep, swarmInitStep, swarmJoinStep, swarmNodesStep, type JoinInfo } from '../steps/swarm.ts';
+import { readJoinInfo, strangers, swarmHealthStep, swarmInitStep, swarmJoinStep, swarmNodesStep, type JoinInfo } from '../steps/swarm.ts';
 
 /** Cross-host read from the leader; undefined (and a message) when it cannot be asked. */
 async function joinInfoFrom(run: Run, lead: HostSpec): Promise<JoinInfo | undefined> {
@@ -40,13 +40,12 @@ export const phase: Phase = {
     if (run.active([lead]).length === 0 && run.hosts.some((h) => h.name === lead.name)) return;
 
     const join = await joinInfoFrom(run, lead);
-    if (join) run.shared.set(JOIN_KEY, join);
     const others = inv.hosts.filter((h) => h.name !== lead.name);
     // Managers one at a time: raft adds one member per change.
     for (const m of others.filter((h) => h.role === 'manager')) {
-      await run.play({ name: `swarm join (manager ${m.name})`, hosts: [m], steps: [swarmJoinStep] });
+      await run.play({ name: `swarm join (manager ${m.name})`, hosts: [m], steps: [swarmJoinStep(join)] });
     }
-    await run.play({ name: 'swarm join (workers)', hosts: others.filter((h) => h.role === 'worker'), steps: [swarmJoinStep] });
+    await run.play({ name: 'swarm join (workers)', hosts: others.filter((h) => h.role === 'worker'), steps: [swarmJoinStep(join)] });
 
     const expected = run.active(inv.hosts).map((h) => h.name);
     await run.play({

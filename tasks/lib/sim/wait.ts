@@ -1,14 +1,12 @@
 // Polling helpers: a TCP port that answers, an SSH banner.
 import net from 'node:net';
 import fs from 'node:fs';
+import { waitFor as poll } from '../flink/wait.ts';
 
+/** Whether `cond` held within `timeoutMs` (looked at every `everyMs`), through the one polling loop. */
 export async function waitFor(cond: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 100): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await cond()) return true;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  return cond();
+  const r = await poll(async () => ((await cond()) ? { done: true, result: true } : { done: false, last: 'not yet' }), { timeoutMs, intervalMs: everyMs });
+  return r === true;
 }
 
 /** Connects and resolves with the first bytes the server sends ('' when it sends nothing, undefined when closed). */

@@ -2,8 +2,9 @@
 // running, usable by the inventory user; on Raspberry Pi OS the memory cgroup flags and a reboot.
 import type { CallOutcome, HostContext, Step } from '../engine/types.ts';
 import type { DockerFacts } from '../facts/docker.ts';
+import { factsOf } from '../facts/cache.ts';
 import { gatherDocker, gatherOs } from '../facts/gather.ts';
-import type { OsFacts } from '../facts/os.ts';
+import { parsePlatformFacts, type OsFacts, type PlatformFacts } from '../facts/os.ts';
 import type { Inventory } from '../inventory/types.ts';
 import { openTransport } from '../transport/open.ts';
 import { shq, UnreachableError } from '../transport/types.ts';
@@ -33,14 +34,62 @@ export function installCommand(how: Inventory['cluster']['dockerInstall']): stri
   ].join('\n');
 }
 
-export const engineStep: Step<DockerFacts> = {
+type InstallMethod = Inventory['cluster']['dockerInstall'];
+
+export type InstallChoice = { kind: 'install'; method: InstallMethod; note?: string } | { kind: 'refuse'; msg: string };
+
+const SIXTY_FOUR_BIT = 'flash the 64-bit Raspberry Pi OS (arm64) to get Docker\'s current engine';
+
+/**
+ * How Docker gets onto this OS and architecture (the matrix of issue #13 item 5), from os-release and dpkg.
+ *
+ * 32-bit Raspberry Pi OS (dpkg armhf, whatever the kernel): Docker Engine v28 was the last release Docker packaged
+ * for it (docker/packaging PR 336), so get.docker.com either fails or leaves an engine that gets no more fixes.
+ * Of the three ways out (pin 28, the distribution's docker.io, refuse) Fridge takes the distribution's docker.io:
+ * it is maintained by Debian's security team (Raspbian rebuilds it for armhf: 20.10 on Bookworm, 26.1 on Trixie),
+ * runs swarm mode, and keeps the seed's own Fridge (Pi 3B on the 32-bit OS) working; pinning 28 would install an
+ * unmaintained engine and refusing would strand every 32-bit card. The step says so on every such host and
+ * recommends the 64-bit OS. arm64 and amd64 keep the configured method (Docker's packages exist for Debian
+ * Bookworm and Trixie on both). Releases Docker no longer packages (Debian 10 and older) are refused with
+ * get.docker.com rather than left to fail half-way.
+ */
+export function dockerInstallChoice(p: PlatformFacts | undefined, configured: InstallMethod): InstallChoice {
+  if (!p) return { kind: 'install', method: configured };
+  const what = p.pretty || `${p.id} ${p.versionId}`.trim();
+  const major = Number.parseInt(p.versionId, 10);
+  const debianFamily = p.id === 'debian' || p.id === 'raspbian';
+  if (configured === 'get.docker.com' && debianFamily && Number.isFinite(major) && major < 11) {
+    return { kind: 'refuse', msg: `${what}: Docker no longer publishes packages for Debian ${major}; flash Raspberry Pi OS Bookworm or Trixie (64-bit) or set fridge_docker_install: apt` };
+  }
+  if (p.dpkgArch === 'armhf') {
+    const os = p.raspberryPiOs ? '32-bit Raspberry Pi OS' : `32-bit ${what}`;
+    if (configured === 'apt') return { kind: 'install', method: 'apt', note: `${os}: the distribution's docker.io (${SIXTY_FOUR_BIT})` };
+    return {
+      kind: 'install',
+      method: 'apt',
+      note: `warning: ${os} (armhf): Docker's own packages ended with v28 (docker/packaging PR 336), so get.docker.com is not used; installing the distribution's maintained docker.io instead (${SIXTY_FOUR_BIT})`,
+    };
+  }
+  return { kind: 'install', method: configured };
+}
+
+/** Docker facts plus the platform they are installed on (absent in table tests written before the matrix). */
+export type EngineFacts = DockerFacts & { platform?: PlatformFacts };
+
+export const engineStep: Step<EngineFacts> = {
   name: 'docker engine installed',
-  gather: (ctx) => gatherDocker(ctx),
+  gather: async (ctx) => ({ ...(await gatherDocker(ctx)), platform: parsePlatformFacts(await factsOf(ctx, 'os')) }),
   plan(f, ctx) {
-    if (f.packages.length > 0) return ok(`${f.packages.join(', ')} installed${f.serverVersion ? ` (${f.serverVersion})` : ''}`);
+    const choice = dockerInstallChoice(f.platform, ctx.inventory.cluster.dockerInstall);
+    if (f.packages.length > 0) {
+      // An engine installed from Docker's repository on armhf is left alone, but the operator hears it is the end of that line.
+      const eol = f.platform?.dpkgArch === 'armhf' && f.packages.includes('docker-ce') ? ': Docker CE on armhf gets no release after v28 (docker/packaging PR 336); the 64-bit OS is recommended' : '';
+      return ok(`${f.packages.join(', ')} installed${f.serverVersion ? ` (${f.serverVersion})` : ''}${eol}`);
+    }
     if (f.cli && f.running) return ok(`docker ${f.serverVersion} present (not from a known package)`);
-    const how = ctx.inventory.cluster.dockerInstall;
-    return change({ summary: `install docker (${how === 'apt' ? 'apt: docker.io' : 'get.docker.com'})`, actions: [sh(installCommand(how), { timeoutMs: 20 * 60_000 })] });
+    if (choice.kind === 'refuse') return fail(choice.msg);
+    const how = choice.method === 'apt' ? 'apt: docker.io' : 'get.docker.com';
+    return change({ summary: `install docker (${how})${choice.note ? ` — ${choice.note}` : ''}`, actions: [sh(installCommand(choice.method), { timeoutMs: 20 * 60_000 })] });
   },
 };
 
@@ -138,15 +187,11 @@ export const cgroupStep: Step<OsFacts> = {
 };
 
 const BOOT_ID = 'cat /proc/sys/kernel/random/boot_id';
-export const REBOOTED = 'pi-setup.rebooted';
 
 /** Reboots and waits until a NEW connection sees a new boot id; the old connection is dead afterwards. */
 export async function rebootAndWait(ctx: HostContext, timeoutMs = 5 * 60_000): Promise<CallOutcome> {
   const before = (await ctx.transport.exec(BOOT_ID)).stdout.trim();
   await ctx.transport.exec('nohup sh -c "sleep 2; reboot" >/dev/null 2>&1 &', { sudo: true });
-  const rebooted = (ctx.shared.get(REBOOTED) as Set<string> | undefined) ?? new Set<string>();
-  rebooted.add(ctx.host.name);
-  ctx.shared.set(REBOOTED, rebooted);
   const deadline = Date.now() + timeoutMs;
   await new Promise((r) => setTimeout(r, 10_000));
   while (Date.now() < deadline) {

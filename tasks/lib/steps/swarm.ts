@@ -1,13 +1,11 @@
 // Docker Swarm: init on the leader, join with tokens read from it, node roles and labels from the
 // inventory, health as the seed checks it (docker node ls: all Ready/Active); leaving for reset.
-import type { Change, HostContext, Step } from '../engine/types.ts';
+import type { Change, HostContext, Plan, Step, WaitStep } from '../engine/types.ts';
 import { gatherSwarm, parseNodesKv, parseSwarmFacts, NODES_SCRIPT, SWARM_SCRIPT, type SwarmFacts, type SwarmNode } from '../facts/swarm.ts';
 import { probe } from '../facts/probe.ts';
 import type { HostSpec } from '../inventory/types.ts';
 import { shq } from '../transport/types.ts';
 import { change, fail, ok, sh, skip } from './common.ts';
-
-export const JOIN_KEY = 'swarm.join';
 
 /** What the leader hands to joining nodes (tokens are registered secrets: never in a summary). */
 export interface JoinInfo {
@@ -72,11 +70,11 @@ export async function readJoinInfo(ctx: { transport: HostContext['transport']; h
   return { clusterId: f.clusterId, managerAddr: `${advertiseAddr(ctx.host)}:2377`, workerToken: wt, managerToken: mt, nodeIds: nodes.map((n) => n.id), nodes };
 }
 
-export const swarmJoinStep: Step<SwarmFacts> = {
+/** `join`: what the leader handed out (readJoinInfo); undefined when it could not be read. */
+export const swarmJoinStep = (join: JoinInfo | undefined): Step<SwarmFacts> => ({
   name: 'swarm join',
   gather: (ctx) => gatherSwarm(ctx.transport),
   plan(f, ctx) {
-    const join = ctx.shared.get(JOIN_KEY) as JoinInfo | undefined;
     const role = ctx.host.role;
     switch (f.state) {
       case 'absent':
@@ -102,7 +100,7 @@ export const swarmJoinStep: Step<SwarmFacts> = {
         return fail(`swarm state is ${f.state}${f.error ? `: ${f.error}` : ''}`);
     }
   },
-};
+});
 
 /** Labels that differ or are missing, as `--label-add k=v` arguments. */
 export function labelArgs(have: Record<string, string>, want: Record<string, string>): string[] {
@@ -194,26 +192,33 @@ function unhealthy(nodes: SwarmNode[], expected: string[]): string[] {
   });
 }
 
-/** docker node ls as the seed checks it; polls (read-only) while nodes that just joined settle. */
-export function swarmHealthStep(opts: HealthOptions): Step<NodesFacts> {
+/** What the nodes' health means (pure): after the wait, or check mode's single look. */
+export function planHealth(f: NodesFacts, expected: string[], check: boolean): Plan {
+  if (f.swarm.state !== 'active') return check ? skip('no swarm yet (check mode)') : fail('the leader is not in a swarm');
+  const bad = unhealthy(f.nodes, expected);
+  if (bad.length > 0) return check ? skip(`not all nodes Ready/Active yet: ${bad.join(', ')}`) : fail(`not Ready/Active: ${bad.join(', ')}`);
+  const ready = f.nodes.filter((n) => n.state === 'ready' && n.availability === 'active');
+  return ok(`${ready.length} nodes Ready/Active: ${ready.map((n) => `${n.hostname}${n.leader ? ' (leader)' : n.role === 'manager' ? ' (manager)' : ''}`).sort().join(', ')}`);
+}
+
+/** docker node ls as the seed checks it; waits (read-only) while nodes that just joined settle. */
+export function swarmHealthStep(opts: HealthOptions): WaitStep<NodesFacts> {
   return {
+    kind: 'wait',
     name: 'swarm nodes ready',
-    async gather(ctx) {
-      const deadline = Date.now() + opts.waitMs;
-      for (;;) {
-        const kv = await probe(ctx.transport, `${SWARM_SCRIPT}\n${NODES_SCRIPT}`, { sudo: true });
-        const facts = { nodes: parseNodesKv(kv), swarm: parseSwarmFacts(kv) };
-        if (facts.swarm.state !== 'active' || unhealthy(facts.nodes, opts.expected).length === 0 || Date.now() > deadline || ctx.check) return facts;
-        await new Promise((r) => setTimeout(r, 1000));
-      }
+    timeoutMs: opts.waitMs,
+    intervalMs: 1000,
+    async poll(ctx) {
+      const kv = await probe(ctx.transport, `${SWARM_SCRIPT}\n${NODES_SCRIPT}`, { sudo: true });
+      return { nodes: parseNodesKv(kv), swarm: parseSwarmFacts(kv) };
     },
-    plan(f, ctx) {
-      if (f.swarm.state !== 'active') return ctx.check ? skip('no swarm yet (check mode)') : fail('the leader is not in a swarm');
+    verdict(f) {
+      // Not in a swarm: nothing to wait for, the conclusion says so.
+      if (f.swarm.state !== 'active') return { kind: 'failed', why: 'not in a swarm' };
       const bad = unhealthy(f.nodes, opts.expected);
-      if (bad.length > 0) return ctx.check ? skip(`not all nodes Ready/Active yet: ${bad.join(', ')}`) : fail(`not Ready/Active: ${bad.join(', ')}`);
-      const ready = f.nodes.filter((n) => n.state === 'ready' && n.availability === 'active');
-      return ok(`${ready.length} nodes Ready/Active: ${ready.map((n) => `${n.hostname}${n.leader ? ' (leader)' : n.role === 'manager' ? ' (manager)' : ''}`).sort().join(', ')}`);
+      return bad.length === 0 ? { kind: 'done' } : { kind: 'waiting', state: `not Ready/Active: ${bad.join(', ')}` };
     },
+    conclude: (end, ctx) => planHealth(end.state, opts.expected, ctx.check),
   };
 }
 
