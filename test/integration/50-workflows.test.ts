@@ -305,9 +305,9 @@ describe('the image job reads what it builds from the inventory', () => {
     const args = job.steps.find((s) => s.id === 'args')!;
     expect(args.status, args.output).toBe('success');
     const buildArgs = args.outputs['build-args']!.split('\n');
-    expect(buildArgs).toEqual(expect.arrayContaining([`FLINK_URL=${flinkUrl}`, `FLINK_SHA512=${sha512}`, 'FLINK_DROP_JARS=flink-table-*.jar flink-scala_*.jar', `VCS_REF=${sha}`]));
+    expect(buildArgs).toEqual(expect.arrayContaining([`FLINK_URL=${flinkUrl}`, `FLINK_SHA512=${sha512}`, 'FLINK_DROP_JARS=flink-table-*.jar flink-scala_*.jar', `VCS_REF=${sha}`, 'FLINK_GPG_KEY=E11F792053638C56C98ACFADB5B638DCA5F94E4A']));
     // The context is image-build's: docker/'s files and the generated default configuration.
-    expect(readdirSync(path.join(job.runnerTemp, 'image-context')).sort()).toEqual(['Dockerfile', 'entrypoint.sh', 'flink-classes.lst', 'fridge-base.yaml', 'healthcheck.sh', 'java.security', 'launch.sh']);
+    expect(readdirSync(path.join(job.runnerTemp, 'image-context')).sort()).toEqual(['Dockerfile', 'entrypoint.sh', 'flink-classes.lst', 'fridge-base.yaml', 'healthcheck.sh', 'java.security', 'launch.sh', 'verify-release.sh']);
     expect(readFileSync(path.join(job.runnerTemp, 'image-context', 'Dockerfile'), 'utf8')).toBe(readFileSync(path.join(PROJECT_ROOT, 'docker/Dockerfile'), 'utf8'));
     // The deploy job gets the image pinned by the digest build-push-action reports.
     const ref = job.steps.find((s) => s.id === 'ref')!;

@@ -37,10 +37,12 @@ interface JsonSummary {
 }
 
 function jsonOf(output: string): JsonSummary | undefined {
-  const start = output.indexOf('{\n  "phases"');
+  // --json's one document (report/json.ts) starts with its version; stderr's heartbeat lines may come after it.
+  const start = output.search(/^\{\n {2}"version"/m);
   if (start < 0) return undefined;
+  const end = output.indexOf('\n}', start);
   try {
-    return JSON.parse(output.slice(start)) as JsonSummary;
+    return JSON.parse(output.slice(start, end + 2)) as JsonSummary;
   } catch {
     return undefined;
   }
