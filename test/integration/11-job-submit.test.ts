@@ -219,7 +219,8 @@ describe('job submission with --mode cli (flink run in the jobmanager container)
 
 describe('the job-submit phase', () => {
   async function runPhase(args: Run['args'], check = false): Promise<Run> {
-    const hosts = localHosts(['jm'], () => ({}));
+    // The jobmanager's host is also the swarm's leader, as in every inventory (one manager at least).
+    const hosts = localHosts(['jm'], () => ({})).map((h) => ({ ...h, role: 'manager' as const }));
     const s = session(hosts, { check });
     s.inventory.cluster = { stackName: 'teststack', dnsrr: true, flink: { jobmanagerHost: 'jm', stateDir: scratch } } as Inventory['cluster'];
     s.args = { 'rest-url': flink?.restUrl, jar, ...args };
