@@ -56,3 +56,37 @@ describe('the runner alone decides ok/changed and honours check mode', () => {
     expect(Object.keys(EXCEPTIONS).filter((f) => !offenders.includes(f))).toEqual([]);
   });
 });
+
+/**
+ * #16 item 3: one implementation of waiting (flink/wait.ts waitFor: deadline, interval, what is waited for,
+ * progress). A hand-written deadline loop or a bare sleep elsewhere fails here; justified ones are listed.
+ */
+const WAIT_HOME = 'flink/wait.ts';
+const HAND_WAITS = [
+  /\bwhile\s*\(.*Date\.now\(\)/, // while (Date.now() < deadline)
+  /Date\.now\(\)\s*\+/, // const deadline = Date.now() + ms
+  /(?<!\.)\bsetTimeout\(\s*\w+\s*,/, // new Promise((r) => setTimeout(r, ms)): a bare sleep (not a socket's timeout)
+  /\bsleep\(|node:timers\/promises/, // zx's sleep, timers/promises' setTimeout
+];
+const WAIT_EXCEPTIONS: Record<string, string> = {
+  'cli/main.ts': 'a cap on how long closing connections may hold up the exit (raced against closeAll), not a poll',
+  'discover/probe.ts': 'pacing: connection attempts spread out to a rate per second, nothing is waited for',
+};
+
+describe('every wait goes through flink/wait.ts', () => {
+  const offenders = sources(ROOT)
+    .filter((f) => f !== WAIT_HOME)
+    .filter((f) => {
+      const lines = fs.readFileSync(path.join(ROOT, f), 'utf8').split('\n');
+      return lines.some((line) => !line.trim().startsWith('//') && !line.trim().startsWith('*') && HAND_WAITS.some((p) => p.test(line)));
+    })
+    .sort();
+
+  it('no hand-written deadline loop or bare sleep outside it, except the listed ones', () => {
+    expect(offenders.filter((f) => !(f in WAIT_EXCEPTIONS))).toEqual([]);
+  });
+
+  it('the list of exceptions only shrinks: every entry is still needed', () => {
+    expect(Object.keys(WAIT_EXCEPTIONS).filter((f) => !offenders.includes(f))).toEqual([]);
+  });
+});

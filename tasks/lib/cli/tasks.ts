@@ -24,6 +24,7 @@ export const PHASES: Record<string, () => Promise<Phase>> = {
   'job-submit': () => load(import('../phases/job-submit.ts')),
   'image-build': () => load(import('../phases/image-build.ts')),
   'sd-card': () => load(import('../sdcard/phase.ts')),
+  discover: () => load(import('../discover/phase.ts')),
 };
 
 function single(name: string, description: string): TaskDef {
@@ -71,5 +72,9 @@ export const TASKS: Record<string, TaskDef> = {
   status: single('status', 'Shows nodes, services, Flink taskmanagers/slots, jobs and the dashboard URL.'),
   'job-submit': single('job-submit', 'Uploads and runs a Flink job (default: the example sensor-window job), waits until it runs, prints its id and web UI address.'),
   'sd-card': single('sd-card', 'Prepares a flashed card (or a raw image) for a headless first boot: ssh with your key, the user, the hostname, the first network.'),
+  discover: single(
+    'discover',
+    'Finds the Pis on the LAN (neighbour table, a bounded TCP probe of port 22 reading SSH banners, Raspberry Pi MAC prefixes, raspberrypi.local where the system resolves mDNS) and prints them; --write FILE adds the new ones to an inventory.',
+  ),
   reset: single('reset', 'Removes the stack and leaves the swarm on every node (optionally purges the engine).'),
 };

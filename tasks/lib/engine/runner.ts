@@ -6,7 +6,7 @@ import type { Reporter } from '../report/types.ts';
 import { mask } from '../secrets.ts';
 import type { TransportPool } from '../transport/open.ts';
 import { UnreachableError, type Transport } from '../transport/types.ts';
-import { waitFor } from '../flink/wait.ts';
+import { waitFor, waitingProgress } from '../flink/wait.ts';
 import { applyAction } from './apply.ts';
 import { Outputs, type OutputKey, type OutputSource } from './outputs.ts';
 import { recapHosts } from './recap.ts';
@@ -118,8 +118,7 @@ async function runWait(step: WaitStep<unknown>, ctx: HostContext): Promise<{ pla
       const p = await look();
       end = p.done ? { kind: p.result.kind, state, why: p.result.kind === 'failed' ? p.result.why : '', waitedMs: Date.now() - started } : { kind: 'notYet', state, why: p.last, waitedMs: Date.now() - started };
     } else {
-      const progress = ctx.progress;
-      const r = await waitFor(look, { timeoutMs: step.timeoutMs, intervalMs: step.intervalMs ?? 500, ...(progress ? { onWait: (s: string) => progress(`waiting: ${s}`) } : {}) });
+      const r = await waitFor(look, { timeoutMs: step.timeoutMs, intervalMs: step.intervalMs ?? 500, ...waitingProgress(ctx.progress) });
       const waitedMs = Date.now() - started;
       end = 'ok' in r ? { kind: 'timedOut', state, why: r.message, waitedMs } : { kind: r.kind, state, why: r.kind === 'failed' ? r.why : '', waitedMs };
     }

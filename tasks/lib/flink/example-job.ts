@@ -9,6 +9,7 @@ import path from 'node:path';
 import { $ } from 'zx';
 import { PROJECT_ROOT, STATE_DIR } from '../paths.ts';
 import type { FlinkRest, RestResult } from './rest.ts';
+import { waitFor, type Probe } from './wait.ts';
 
 export const EXAMPLE_JOB_DIR = path.join(PROJECT_ROOT, 'jobs', 'sensor-window');
 export const EXAMPLE_JOB_JAR = path.join(EXAMPLE_JOB_DIR, 'target', 'sensor-window.jar');
@@ -133,18 +134,24 @@ async function isFile(p: string): Promise<boolean> {
   return stat(p).then((s) => s.isFile(), () => false);
 }
 
+/** A build never takes this long here: a lock that old, or held that long, was left by a killed process. */
+const STALE_LOCK_MS = 10 * 60_000;
+
 /** A lock directory (mkdir is atomic): parallel test files must not run two Maven builds into one target/. */
 async function lock(lockDir: string): Promise<() => Promise<void>> {
-  const deadline = Date.now() + 10 * 60_000;
-  for (;;) {
+  const release = () => rm(lockDir, { recursive: true, force: true });
+  const take = async (): Promise<Probe<true>> => {
     try {
       await mkdir(lockDir);
-      return () => rm(lockDir, { recursive: true, force: true });
+      return { done: true, result: true };
     } catch {
       const age = await stat(lockDir).then((s) => Date.now() - s.mtimeMs, () => 0);
-      // A build never takes 10 minutes here: a lock that old was left by a killed process.
-      if (age > 10 * 60_000 || Date.now() > deadline) await rm(lockDir, { recursive: true, force: true });
-      await new Promise((r) => setTimeout(r, 250));
+      if (age > STALE_LOCK_MS) await release();
+      return { done: false, last: `${lockDir} is held by another build` };
     }
-  }
+  };
+  const taken = await waitFor(take, { timeoutMs: STALE_LOCK_MS, intervalMs: 250 });
+  // Held for longer than any build takes: its holder was killed, so the lock is taken over.
+  if (taken !== true) await mkdir(lockDir, { recursive: true });
+  return release;
 }

@@ -7,6 +7,13 @@ export interface WaitOptions {
   intervalMs?: number;
   /** Told what the probe saw whenever it changes, so a long wait shows where it stands (HostContext.progress). */
   onWait?: (last: string) => void;
+  /** Pause before the first probe, counted in the timeout (a rebooting host keeps answering for a few seconds). */
+  startAfterMs?: number;
+}
+
+/** Progress for a step's wait, shown by the reporters as "waiting: <what the probe saw>". */
+export function waitingProgress(progress: ((text: string) => void) | undefined): Pick<WaitOptions, 'onWait'> {
+  return progress ? { onWait: (last) => progress(`waiting: ${last}`) } : {};
 }
 
 /** What one probe found: finished (with the result to return) or not yet (with what it saw, for the timeout message). */
@@ -25,6 +32,7 @@ export async function waitFor<T>(probe: () => Promise<Probe<T>>, opts: WaitOptio
   const interval = opts.intervalMs ?? 500;
   const deadline = Date.now() + opts.timeoutMs;
   let last = 'nothing seen yet';
+  if (opts.startAfterMs) await pause(Math.min(opts.startAfterMs, opts.timeoutMs));
   for (;;) {
     const p = await probe();
     if (p.done) return p.result;
@@ -32,6 +40,10 @@ export async function waitFor<T>(probe: () => Promise<Probe<T>>, opts: WaitOptio
     last = p.last;
     const left = deadline - Date.now();
     if (left <= 0) return { ok: false, status: 0, message: `gave up after ${Math.round(opts.timeoutMs / 1000)} s: ${last}`, last };
-    await new Promise((r) => setTimeout(r, Math.min(interval, left)));
+    await pause(Math.min(interval, left));
   }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }

@@ -5,6 +5,7 @@ import type { DockerFacts } from '../facts/docker.ts';
 import { factsOf } from '../facts/cache.ts';
 import { gatherDocker, gatherOs } from '../facts/gather.ts';
 import { parsePlatformFacts, type OsFacts, type PlatformFacts } from '../facts/os.ts';
+import { waitFor, waitingProgress, type Probe } from '../flink/wait.ts';
 import type { Inventory } from '../inventory/types.ts';
 import { openTransport } from '../transport/open.ts';
 import { shq, UnreachableError } from '../transport/types.ts';
@@ -188,27 +189,34 @@ export const cgroupStep: Step<OsFacts> = {
 
 const BOOT_ID = 'cat /proc/sys/kernel/random/boot_id';
 
+/** One look after the reboot: a NEW connection that sees a boot id other than `before`. */
+async function bootedAgain(ctx: HostContext, before: string): Promise<Probe<true>> {
+  try {
+    const t = await openTransport(ctx.host);
+    try {
+      const now = (await t.exec(BOOT_ID)).stdout.trim();
+      return now && now !== before ? { done: true, result: true } : { done: false, last: 'still the boot before the reboot' };
+    } finally {
+      await t.close();
+    }
+  } catch (err) {
+    if (!(err instanceof UnreachableError)) throw err;
+    return { done: false, last: `no SSH connection yet (${err.message})` };
+  }
+}
+
 /** Reboots and waits until a NEW connection sees a new boot id; the old connection is dead afterwards. */
 export async function rebootAndWait(ctx: HostContext, timeoutMs = 5 * 60_000): Promise<CallOutcome> {
   const before = (await ctx.transport.exec(BOOT_ID)).stdout.trim();
   await ctx.transport.exec('nohup sh -c "sleep 2; reboot" >/dev/null 2>&1 &', { sudo: true });
-  const deadline = Date.now() + timeoutMs;
-  await new Promise((r) => setTimeout(r, 10_000));
-  while (Date.now() < deadline) {
-    try {
-      const t = await openTransport(ctx.host);
-      try {
-        const now = (await t.exec(BOOT_ID)).stdout.trim();
-        if (now && now !== before) return { ok: true, output: 'rebooted' };
-      } finally {
-        await t.close();
-      }
-    } catch (err) {
-      if (!(err instanceof UnreachableError)) throw err;
-    }
-    await new Promise((r) => setTimeout(r, 5_000));
-  }
-  return { ok: false, msg: `${ctx.host.name} did not come back within ${Math.round(timeoutMs / 1000)} s after the reboot` };
+  const back = await waitFor(() => bootedAgain(ctx, before), {
+    timeoutMs,
+    intervalMs: 5_000,
+    // The reboot starts 2 s after the command and the old sshd answers until it is down: earlier looks find the old boot.
+    startAfterMs: 10_000,
+    ...waitingProgress(ctx.progress),
+  });
+  return back === true ? { ok: true, output: 'rebooted' } : { ok: false, msg: `${ctx.host.name} did not come back within ${Math.round(timeoutMs / 1000)} s after the reboot` };
 }
 
 export const rebootStep: Step<OsFacts> = {

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import type { CallOutcome, HostContext, Step } from '../engine/types.ts';
 import { SSHD_DROPIN, type SshFacts } from '../facts/ssh.ts';
 import { gatherSsh } from '../facts/gather.ts';
+import { waitFor, waitingProgress, type Probe } from '../flink/wait.ts';
 import type { HostSpec, Inventory } from '../inventory/types.ts';
 import { openTransport } from '../transport/open.ts';
 import { shq } from '../transport/types.ts';
@@ -48,29 +49,34 @@ async function gatherWithKey(ctx: HostContext): Promise<KeyFacts> {
   return { ...(await gatherSsh(ctx)), publicKeyFile: file, publicKey: readKey(file) };
 }
 
-/** Opens a second connection that may only use the key: proof before any password is taken away.
- * sshd re-executes itself on reload and refuses connections for a moment: those errors are retried. */
-export async function proveKeyLogin(ctx: HostContext, retryMs = 15_000): Promise<CallOutcome> {
-  const h = ctx.host;
-  const deadline = Date.now() + retryMs;
-  for (;;) {
+/** sshd re-executes itself on reload and refuses connections for a moment: these errors are worth another try. */
+const TRANSIENT = /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|handshake|timed out/i;
+
+/** One key-only login: its outcome, or the transient error to try again after. */
+async function tryKeyLogin(h: HostSpec): Promise<Probe<{ outcome: CallOutcome }>> {
+  try {
+    const t = await openTransport(h, { auth: 'inventory-key' });
     try {
-      const t = await openTransport(h, { auth: 'inventory-key' });
-      try {
-        const r = await t.exec('true');
-        return r.code === 0 ? { ok: true } : { ok: false, msg: `key login to ${h.user}@${h.address} ran but 'true' exited ${r.code}` };
-      } finally {
-        await t.close();
-      }
-    } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
-      if (/ECONNREFUSED|ECONNRESET|EHOSTUNREACH|handshake|timed out/i.test(msg) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 500));
-        continue;
-      }
-      return { ok: false, msg: `key-only login to ${h.user}@${h.address} failed, password login left on: ${msg}` };
+      const r = await t.exec('true');
+      return { done: true, result: { outcome: r.code === 0 ? { ok: true } : { ok: false, msg: `key login to ${h.user}@${h.address} ran but 'true' exited ${r.code}` } } };
+    } finally {
+      await t.close();
     }
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    return TRANSIENT.test(msg) ? { done: false, last: msg } : { done: true, result: { outcome: keyLoginFailed(h, msg) } };
   }
+}
+
+function keyLoginFailed(h: HostSpec, msg: string): CallOutcome {
+  return { ok: false, msg: `key-only login to ${h.user}@${h.address} failed, password login left on: ${msg}` };
+}
+
+/** Opens a second connection that may only use the key: proof before any password is taken away.
+ * Transient refusals (sshd reloading) are retried until `retryMs` has passed; then the last error is reported. */
+export async function proveKeyLogin(ctx: HostContext, retryMs = 15_000): Promise<CallOutcome> {
+  const r = await waitFor(() => tryKeyLogin(ctx.host), { timeoutMs: retryMs, intervalMs: 500, ...waitingProgress(ctx.progress) });
+  return 'outcome' in r ? r.outcome : keyLoginFailed(ctx.host, r.last);
 }
 
 const proof = { kind: 'call' as const, label: 'prove key login', fn: proveKeyLogin };
