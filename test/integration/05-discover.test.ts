@@ -29,6 +29,7 @@ function listen(host: string, onConnect: (s: net.Socket) => void, p = 0): Promis
 
 interface Doc {
   exitCode: number;
+  errors: { kind: string; message: string }[];
   results: { step: string; status: string; msg?: string; changes?: string[] }[];
   phases: (RunSummary & { data: { discover?: { cidr: string; hosts: { address: string; vendor?: string; piEvidence: string[]; inventoryHost?: string; ssh: string }[] } } })[];
 }
@@ -133,7 +134,9 @@ describe('discover on loopback', () => {
     const big = await discoverJson('--cidr', '127.0.0.0/16');
     expect(big.exitCode).toBe(2);
     expect(big.results[0]?.msg).toBe("127.0.0.0/16 holds 65534 addresses, more than 1024 (a /22): give the Pis' own subnet with --cidr, or --force");
+    // A malformed block is a bad option: refused before the inventory is read (exit 5).
     const bad = await discoverJson('--cidr', '127.0.0.0/33');
-    expect(bad.results[0]?.msg).toBe("--cidr: '127.0.0.0/33' is not an IPv4 network such as 192.168.0.0/24");
+    expect(bad.exitCode).toBe(5);
+    expect(bad.errors[0]?.message).toBe("--cidr must be an IPv4 network such as 192.168.0.0/24, got '127.0.0.0/33'");
   });
 });

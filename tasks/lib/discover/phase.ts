@@ -21,7 +21,7 @@ import { defaultCidr, parseAddresses, readInterfaces } from './netinfo.ts';
 import { probe, PROBE_DEFAULTS, type Knock } from './probe.ts';
 
 const options: Record<string, PhaseOption> = {
-  cidr: { type: 'string', placeholder: 'NET/PREFIX', description: `the block to probe (default: the subnet of the interface holding the default route; on the virtual fridge ${SIM.subnet}); at most a /22 unless --force` },
+  cidr: { type: 'string', placeholder: 'NET/PREFIX', description: `the block to probe (default: the subnet of the interface holding the default route; on the virtual fridge ${SIM.subnet}); at most a /22 unless --force`, check: { kind: 'text', describe: 'an IPv4 network such as 192.168.0.0/24', valid: (t) => parseCidr(t).ok } },
   port: { type: 'string', placeholder: 'N', description: 'the SSH port to knock on (default 22)', check: { kind: 'int', min: 1, max: 65535 } },
   timeout: { type: 'string', placeholder: 'DURATION', description: 'how long one address may take to answer (default 1s)', check: { kind: 'duration', unit: 's', minMs: 100, maxMs: 10_000 } },
   concurrency: { type: 'string', placeholder: 'N', description: `connections open at once (default ${PROBE_DEFAULTS.concurrency}; at most ${PROBE_DEFAULTS.perSecond} started per second)`, check: { kind: 'int', min: 1, max: 256 } },
@@ -29,7 +29,7 @@ const options: Record<string, PhaseOption> = {
   neighbours: { type: 'string', placeholder: 'FILE', description: 'read the neighbour table from FILE (`ip -j neigh` JSON or /proc/net/arp, e.g. captured on the router) instead of this machine\'s', check: { kind: 'file' } },
   'no-mdns': { type: 'boolean', description: `do not ask for ${PI_MDNS_NAME} (asked only through the system resolver when /etc/nsswitch.conf has nss-mdns; otherwise skipped)` },
   write: { type: 'string', placeholder: 'FILE', description: 'add the Pis found (answering SSH, not listed yet) to this inventory file; comments and order kept' },
-  'static-range': { type: 'string', placeholder: 'FIRST-LAST', description: 'the fridge_static_ip addresses to hand out with --write, e.g. 192.168.0.101-120 (default: after the highest in the file)' },
+  'static-range': { type: 'string', placeholder: 'FIRST-LAST', description: 'the fridge_static_ip addresses to hand out with --write, e.g. 192.168.0.101-120 (default: after the highest in the file)', check: { kind: 'text', describe: 'FIRST-LAST such as 192.168.0.101-120 or 192.168.0.101-192.168.0.120', valid: (t) => parseStaticRange(t).ok } },
 };
 
 /** What the scan step read. */

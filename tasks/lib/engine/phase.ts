@@ -13,7 +13,9 @@ export type OptionCheck =
   | { kind: 'list'; choices: readonly string[] }
   /** A local file that must exist; `jar`: a Java archive (zip with META-INF/MANIFEST.MF). */
   | { kind: 'file'; jar?: boolean }
-  | { kind: 'url'; protocols: readonly string[] };
+  | { kind: 'url'; protocols: readonly string[] }
+  /** Text of a phase's own syntax (a CIDR, an address range): `valid` is pure, `describe` completes "must be …". */
+  | { kind: 'text'; describe: string; valid: (raw: string) => boolean };
 
 export interface PhaseOption {
   type: 'string' | 'boolean';
@@ -83,6 +85,8 @@ export function describeCheck(check: OptionCheck): string {
       return check.jar ? 'an existing jar file' : 'an existing file';
     case 'url':
       return `a ${check.protocols.join(' or ')} URL`;
+    case 'text':
+      return check.describe;
   }
 }
 
@@ -125,6 +129,8 @@ export function checkValue(name: string, option: PhaseOption, raw: string): Chec
       }
       return check.protocols.includes(url.protocol.replace(/:$/, '')) ? { ok: true, value: raw } : bad();
     }
+    case 'text':
+      return check.valid(raw) ? { ok: true, value: raw } : bad();
   }
 }
 
