@@ -1,6 +1,8 @@
 // The example job on a real Flink 2.3.0 (jobmanager + taskmanager on loopback): submit through the REST
 // client, idempotent re-submit, the running count grows, survives stop-with-savepoint + resume and an upgrade
-// to a new jar, and failures come back with Flink's root exception.
+// to a new jar, and failures come back with Flink's root exception. Every sensor's readings are numbered, and the
+// job's keyed state counts the numbers skipped (gaps) and repeated (duplicates): both stay 0 across a savepoint
+// and resume and across a task failure restored from a checkpoint (exactly-once state).
 
 import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -9,9 +11,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopRunningJobs } from '../../tasks/lib/deploy/savepoints.ts';
 import { ensureFlinkDistribution } from '../../tasks/lib/flink/distribution.ts';
-import { buildExampleJob, readingsTotal } from '../../tasks/lib/flink/example-job.ts';
+import { buildExampleJob, readingsCheck, readingsTotal, type ReadingsCheck } from '../../tasks/lib/flink/example-job.ts';
 import { jarIdentity } from '../../tasks/lib/flink/jobs.ts';
-import type { FlinkRest } from '../../tasks/lib/flink/rest.ts';
+import type { FlinkRest, RestResult } from '../../tasks/lib/flink/rest.ts';
 import { submitJobCli } from '../../tasks/lib/flink/submit-cli.ts';
 import { submitJob } from '../../tasks/lib/flink/submit-rest.ts';
 import { Run } from '../../tasks/lib/engine/runner.ts';
@@ -20,7 +22,7 @@ import { phase as jobSubmitPhase } from '../../tasks/lib/phases/job-submit.ts';
 import { localTransport } from '../../tasks/lib/transport/local.ts';
 import { localHosts, session } from '../helpers/engine.ts';
 import type { Transport } from '../../tasks/lib/transport/types.ts';
-import { waitFor } from '../../tasks/lib/flink/wait.ts';
+import { waitFor, type Probe } from '../../tasks/lib/flink/wait.ts';
 import { startLocalFlink, type LocalFlink } from './job-local-flink.ts';
 
 let flink: LocalFlink | undefined;
@@ -44,6 +46,36 @@ async function countReaches(jobId: string, atLeast: number, timeoutMs: number): 
   );
   if (typeof r !== 'number') throw new Error(`running count of ${jobId} did not reach ${atLeast}: ${r.message}`);
   return r;
+}
+
+/** The job's default --sensors. */
+const SENSORS = 10;
+
+/** Polls `read` until it gives a value `accept` takes; throws with what it saw last when that takes too long. */
+async function until<T>(what: string, read: () => Promise<RestResult<T | undefined>>, accept: (v: T) => boolean, timeoutMs: number): Promise<T> {
+  const r = await waitFor(
+    async (): Promise<Probe<{ value: T }>> => {
+      const v = await read();
+      if (v.ok && v.value !== undefined && accept(v.value)) return { done: true, result: { value: v.value } };
+      return { done: false, last: v.ok ? JSON.stringify(v.value ?? 'not reported yet') : v.message };
+    },
+    { timeoutMs, intervalMs: 300 },
+  );
+  if ('ok' in r) throw new Error(`${what}: ${r.message}`);
+  return r.value;
+}
+
+/** Waits until the job reports its sequence check and `accept` holds. */
+function checkReaches(jobId: string, what: string, accept: (c: ReadingsCheck) => boolean, timeoutMs: number): Promise<ReadingsCheck> {
+  return until(`sequence check of ${jobId}: ${what}`, () => readingsCheck(cluster(), jobId), accept, timeoutMs);
+}
+
+/**
+ * A job that started from reading 0 and lost or repeated none has counted exactly highest + 1 readings per
+ * sensor. Waited for rather than read once: the gauges are read one after the other while readings flow.
+ */
+function countsEveryReadingOnce(c: ReadingsCheck): boolean {
+  return c.gaps === 0 && c.duplicates === 0 && c.total === c.highestSeq + SENSORS;
 }
 
 beforeAll(async () => {
@@ -106,6 +138,7 @@ describe('job submission against a real Flink', () => {
   it('keeps the count across stop-with-savepoint and resume', async () => {
     const dir = path.join(scratch, 'savepoints');
     await mkdir(dir, { recursive: true });
+    const before = await checkReaches(jobId, 'every reading counted once', countsEveryReadingOnce, 30_000);
     const sp = await cluster().stopWithSavepoint(jobId, `file://${dir}`);
     expect(sp.ok, sp.ok ? '' : sp.message).toBe(true);
     if (!sp.ok) return;
@@ -122,6 +155,11 @@ describe('job submission against a real Flink', () => {
     const after = await countReaches(resumed.jobId, countAtStop + 1, 8_000);
     expect(after).toBeGreaterThan(countAtStop);
     expect(Date.now() - t0).toBeLessThan(8_000);
+    // The sequence continues where the savepoint left it: nothing lost, nothing counted twice.
+    const resumedCheck = await checkReaches(resumed.jobId, 'the sequence past the savepoint', (c) => c.highestSeq > before.highestSeq && countsEveryReadingOnce(c), 30_000);
+    console.log(`stop-with-savepoint + resume: before ${JSON.stringify(before)}, after ${JSON.stringify(resumedCheck)}`);
+    expect(resumedCheck).toMatchObject({ gaps: 0, duplicates: 0 });
+    expect(resumedCheck.highestSeq).toBeGreaterThan(before.highestSeq);
     jobId = resumed.jobId;
     countAtStop = after;
   }, 120_000);
@@ -154,7 +192,32 @@ describe('job submission against a real Flink', () => {
     expect(jars.ok && jars.value.map((j) => j.name).filter((n) => n.startsWith('sensor-window-'))).toEqual([`sensor-window-${digest}.jar`]);
     const cancelled = await cluster().cancel(out.jobId);
     expect(cancelled.ok).toBe(true);
+    await cluster().waitForState(out.jobId, (st) => st === 'CANCELED', { timeoutMs: 30_000 });
   }, 120_000);
+
+  it('restarts from its last checkpoint after a task failure: no reading lost, none counted twice', async () => {
+    const failAfter = 150;
+    // Checkpoints every second: at 20 readings/s several complete before the failure at 7.5 s.
+    const out = await submitJob(cluster(), { jar, args: ['--rate', '20', '--checkpoint-seconds', '1', '--fail-once-after', String(failAfter)] });
+    expect(out, out.msg).toMatchObject({ status: 'changed', state: 'RUNNING' });
+    if (out.status === 'failed') return;
+    const failed = await until('the task failure', () => cluster().exceptions(out.jobId), () => true, 60_000);
+    expect(failed.message).toContain(`failing once after ${failAfter} readings as asked`);
+
+    // The restart strategy brings it back from a checkpoint, not from zero.
+    const restored = await until('a restore from a checkpoint', () => cluster().checkpointCounts(out.jobId), (c) => c.restored >= 1, 60_000);
+    expect(restored.lastRestoredId).toBeGreaterThan(0);
+    await cluster().waitForState(out.jobId, (st) => st === 'RUNNING', { timeoutMs: 30_000 });
+
+    // Past the point of failure, every sensor's sequence is whole: the replayed readings were not counted twice.
+    const after = await checkReaches(out.jobId, 'the count past the failure', (c) => c.total > failAfter + 40 && countsEveryReadingOnce(c), 60_000);
+    console.log(`task failure after ${failAfter} readings, restored from checkpoint ${restored.lastRestoredId}: ${JSON.stringify(after)}`);
+    expect(after).toMatchObject({ gaps: 0, duplicates: 0 });
+    expect(after.total).toBe(after.highestSeq + SENSORS);
+    const cancelled = await cluster().cancel(out.jobId);
+    expect(cancelled.ok).toBe(true);
+    await cluster().waitForState(out.jobId, (st) => st === 'CANCELED', { timeoutMs: 30_000 });
+  }, 180_000);
 });
 
 /**

@@ -17,6 +17,10 @@ export const EXAMPLE_JOB_CLASS = 'fridge.jobs.sensorwindow.SensorWindowJob';
 /** The operator holding the keyed running count, and its gauge (see RunningCount.java). */
 export const RUNNING_COUNT_OPERATOR = 'running-count';
 export const READINGS_TOTAL_GAUGE = 'readingsTotal';
+/** The per-sensor sequence check's gauges on the same operator, each summed over sensors (see RunningCount.java). */
+export const READINGS_GAPS_GAUGE = 'readingsGaps';
+export const READINGS_DUPLICATES_GAUGE = 'readingsDuplicates';
+export const READINGS_HIGHEST_SEQ_GAUGE = 'readingsHighestSeq';
 /** Maven's local repository lives with Fridge's other caches, so CI can keep it with one cache entry. */
 export const MAVEN_REPO = path.join(STATE_DIR, 'm2');
 
@@ -118,6 +122,35 @@ export async function readingsTotal(rest: FlinkRest, jobId: string): Promise<Res
   if (!m.ok) return m;
   const sum = m.value.find((x) => x.id === id)?.sum;
   return { ok: true, value: sum };
+}
+
+/** Records lost and counted twice, as the job's keyed state sees them: sums over sensors. */
+export interface ReadingsCheck {
+  total: number;
+  /** Sequence numbers skipped: readings lost. */
+  gaps: number;
+  /** Sequence numbers at or below a sensor's highest: readings counted twice. */
+  duplicates: number;
+  /** Sum of each sensor's highest sequence number: grows while the job runs, continues after a restore. */
+  highestSeq: number;
+}
+
+/**
+ * The running count with its sequence check, in one request (one metric fetch of Flink's). undefined until Flink has
+ * fetched all four (a jar older than the check never reports the last three).
+ */
+export async function readingsCheck(rest: FlinkRest, jobId: string): Promise<RestResult<ReadingsCheck | undefined>> {
+  const job = await rest.job(jobId);
+  if (!job.ok) return job;
+  const vertex = job.value.vertices.find((v) => v.name === RUNNING_COUNT_OPERATOR);
+  if (!vertex) return { ok: false, status: 404, message: `job ${jobId} has no ${RUNNING_COUNT_OPERATOR} operator` };
+  const gauges = [READINGS_TOTAL_GAUGE, READINGS_GAPS_GAUGE, READINGS_DUPLICATES_GAUGE, READINGS_HIGHEST_SEQ_GAUGE] as const;
+  const ids = gauges.map((g) => `${RUNNING_COUNT_OPERATOR}.${g}`);
+  const m = await rest.subtaskMetrics(jobId, vertex.id, ids);
+  if (!m.ok) return m;
+  const [total, gaps, duplicates, highestSeq] = ids.map((id) => m.value.find((x) => x.id === id)?.sum);
+  if (total === undefined || gaps === undefined || duplicates === undefined || highestSeq === undefined) return { ok: true, value: undefined };
+  return { ok: true, value: { total, gaps, duplicates, highestSeq } };
 }
 
 async function listFiles(dir: string): Promise<string[]> {

@@ -122,6 +122,18 @@ const Checkpoints = z.object({
     .object({ completed: z.object({ id: z.number(), external_path: z.string().optional() }).nullish() })
     .nullish(),
 });
+const CheckpointCountsBody = z.object({
+  counts: z.object({ completed: z.number(), failed: z.number(), restored: z.number() }),
+  latest: z.object({ restored: z.object({ id: z.number(), is_savepoint: z.boolean().optional() }).nullish() }).nullish(),
+});
+export interface CheckpointCounts {
+  completed: number;
+  failed: number;
+  /** How often the job was restored from a checkpoint (a savepoint it was started from counts as well). */
+  restored: number;
+  /** The checkpoint the job last restored from, if any. */
+  lastRestoredId?: number;
+}
 
 export interface RunJarRequest {
   entryClass?: string;
@@ -258,6 +270,16 @@ export class FlinkRest {
     if (!r.ok) return r;
     const c = r.value.latest?.completed;
     return { ok: true, value: c?.external_path ? { id: c.id, path: c.external_path } : undefined };
+  }
+
+  /** The job's checkpoint counters, and which checkpoint it last restored from. */
+  async checkpointCounts(jobId: string): Promise<RestResult<CheckpointCounts>> {
+    const r = await this.json('GET', `/jobs/${encodeURIComponent(jobId)}/checkpoints`, CheckpointCountsBody);
+    if (!r.ok) return r;
+    const out: CheckpointCounts = { ...r.value.counts };
+    const restored = r.value.latest?.restored;
+    if (restored) out.lastRestoredId = restored.id;
+    return { ok: true, value: out };
   }
 
   /** Waits until the job's state satisfies `accept`; the state it reached. */

@@ -2,7 +2,11 @@ package fridge.jobs.sensorwindow;
 
 import org.apache.flink.connector.datagen.source.GeneratorFunction;
 
-/** Deterministic readings: index i belongs to sensor (i mod sensors); the value is a smooth function of i. */
+/**
+ * Deterministic readings: index i belongs to sensor (i mod sensors) and is that sensor's reading number
+ * (i div sensors); the value is a smooth function of i. The index is the source's checkpointed position (the
+ * DataGen split's next number), so a restore continues every sensor's sequence exactly where it was.
+ */
 public class Readings implements GeneratorFunction<Long, SensorReading> {
     private final int sensors;
 
@@ -15,6 +19,8 @@ public class Readings implements GeneratorFunction<Long, SensorReading> {
         int sensor = (int) (index % sensors);
         long round = index / sensors;
         double value = 20.0 + sensor + 5.0 * Math.sin(round / 10.0);
-        return new SensorReading("sensor-" + sensor, value, index);
+        SensorReading r = new SensorReading("sensor-" + sensor, value, index);
+        r.sensorSequence = round;
+        return r;
     }
 }

@@ -6,6 +6,8 @@ public class SensorReading {
     public double value;
     /** Position in the generated sequence: makes every run produce the same readings. */
     public long sequence;
+    /** This sensor's reading number: 0, 1, 2, ... with no holes, so a lost or repeated reading shows. */
+    public long sensorSequence;
     /** Readings of this sensor seen since the job first started, carried across savepoints (keyed state). */
     public long runningCount;
 

@@ -20,7 +20,8 @@ import java.time.Duration;
  * <p>Options: --rate readings/s (10), --sensors (10), --window-seconds (10), --checkpoint-seconds (5),
  * --fridge-jar DIGEST (job-submit passes the jar's short sha256; the job is then named sensor-window@DIGEST so a
  * second submit of the same jar can see it is already running), --fail-in main|open
- * (to exercise failure reporting), --mqtt-url (not supported: see README).
+ * (to exercise failure reporting), --fail-once-after N (one task failure after N readings, then a restart from
+ * the last checkpoint: exercises exactly-once state), --mqtt-url (not supported: see README).
  */
 public final class SensorWindowJob {
     public static final String JOB_NAME = "sensor-window";
@@ -35,6 +36,7 @@ public final class SensorWindowJob {
         long checkpointSeconds = params.getLong("checkpoint-seconds", 5);
         String jarDigest = params.get("fridge-jar", "");
         String failIn = params.get("fail-in", "");
+        long failOnceAfter = params.getLong("fail-once-after", 0L);
 
         if (params.has("mqtt-url")) {
             throw new IllegalArgumentException(
@@ -45,6 +47,9 @@ public final class SensorWindowJob {
         }
         if (rate <= 0 || sensors <= 0 || windowSeconds <= 0 || checkpointSeconds <= 0) {
             throw new IllegalArgumentException("--rate, --sensors, --window-seconds, --checkpoint-seconds must be > 0");
+        }
+        if (params.has("fail-once-after") && failOnceAfter <= 0) {
+            throw new IllegalArgumentException("--fail-once-after must be > 0");
         }
 
         Configuration conf = new Configuration();
@@ -68,11 +73,15 @@ public final class SensorWindowJob {
         // Stable uids: a savepoint maps state to operators by uid, so these must never change.
         DataStream<SensorReading> readings = env
                 .fromSource(source, WatermarkStrategy.noWatermarks(), "sensor-readings")
-                .uid("sensor-readings");
+                .uid("sensor-readings")
+                // One sequence, so each sensor's reading numbers are dense (0, 1, 2, ...) and a gap or a duplicate
+                // means a lost or repeated reading: with more readers DataGen splits the sequence into ranges and
+                // every sensor would get several interleaved ones. One reader is far faster than any --rate here.
+                .setParallelism(1);
 
         DataStream<SensorReading> counted = readings
                 .keyBy(r -> r.sensorId)
-                .process(failIn.equals("open") ? new FailingRunningCount() : new RunningCount())
+                .process(failIn.equals("open") ? new FailingRunningCount() : new RunningCount(failOnceAfter))
                 .uid("running-count")
                 .name("running-count");
 
