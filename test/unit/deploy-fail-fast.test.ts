@@ -137,6 +137,8 @@ describe('stack-deploy stops before the deploy when a node cannot pull the image
       return undefined;
     });
     const session = sessionFor(inv, pool, false, ['stack-deploy']);
+    // The image named as a user would (--image): the last image this checkout built (.fridge/image.json) stays out of it.
+    session.args = { ...session.args, image: REF };
     const run = new Run('stack-deploy', session);
     const t0 = Date.now();
     await stackDeploy.run(run);
@@ -145,7 +147,7 @@ describe('stack-deploy stops before the deploy when a node cannot pull the image
     const leader = run.summary().recap.find((h) => h.host === 'pi1');
     expect(leader?.failed).toBe(1);
     expect(leader?.firstError).toBe(
-      `image on the Flink nodes: ${REF.replace('afc7bdd', inv.cluster.flink.version)} could not be pulled on nodes pi2, pi3: the image lacks their platform linux/amd64 ("${NO_MATCH}"); it has linux/arm/v7. docker stack deploy was not run: the running stack is untouched`,
+      `image on the Flink nodes: ${REF} could not be pulled on nodes pi2, pi3: the image lacks their platform linux/amd64 ("${NO_MATCH}"); it has linux/arm/v7. docker stack deploy was not run: the running stack is untouched`,
     );
     expect(run.outputs['Flink dashboard']).toBeUndefined();
     expect(run.outputs.Flink).toContain('not checked: stack-deploy stopped before the deploy');

@@ -14,7 +14,7 @@ import { writeContext } from './context.ts';
 import { docker, hasBuildx, inspectImage, login as dockerLogin, push, remoteManifest, tail } from './docker.ts';
 import { freshSalt, planLogin } from '../registry/login-mark.ts';
 import { localLoginFacts, writeLocalLoginMark } from '../registry/local-login.ts';
-import { DEFAULT_DROP_JARS, gitRevision, imageBuildArgs, imageTagNames, type DistributionSignature } from './inputs.ts';
+import { DEFAULT_DROP_JARS, gitRevision, imageBuildArgs, imageTagNames, type DistributionSignature, type Revision } from './inputs.ts';
 import { serveFiles } from './file-server.ts';
 import { ensureSigningKey, signFile } from '../flink/signing.ts';
 import { platformInfo, type PlatformInfo } from './platforms.ts';
@@ -30,6 +30,8 @@ export interface ImageBuildOptions {
   cacheDir?: string;
   /** Repository whose HEAD names the build (git short sha). */
   repoDir?: string;
+  /** HEAD read once for the whole phase: a commit made during a long build must not split the tags it pushes. */
+  revision?: Revision;
   /** Base image per platform; default the local Debian JRE base (fridge/jre:17-bookworm-<arch>). */
   baseImage?: (p: PlatformInfo) => string;
   /** Where the distribution comes from; default the PyPI-assembled tarball over a loopback server. */
@@ -81,8 +83,8 @@ export function imageRepo(registry: ImageBuildOptions['registry']): string {
   return `${registry.host}/${registry.repository}`;
 }
 
-export async function imageTags(opts: Pick<ImageBuildOptions, 'version' | 'repoDir'>): Promise<{ sha: string; tags: string[] }> {
-  const { sha } = await gitRevision(opts.repoDir ?? process.cwd());
+export async function imageTags(opts: Pick<ImageBuildOptions, 'version' | 'repoDir' | 'revision'>): Promise<{ sha: string; tags: string[] }> {
+  const { sha } = opts.revision ?? (await gitRevision(opts.repoDir ?? process.cwd()));
   return { sha, tags: imageTagNames({ sha }, opts.version) };
 }
 
@@ -181,7 +183,7 @@ export async function buildImage(opts: ImageBuildOptions): Promise<ImageBuildRes
     }
     const context = await writeContext(path.join(cacheDir, `image-context-${opts.version}`), opts.version, opts.stateDir);
     // The build arguments are defined once, in inputs.ts, for this task and the GitHub workflow alike.
-    const revision = await gitRevision(opts.repoDir ?? process.cwd());
+    const revision = opts.revision ?? (await gitRevision(opts.repoDir ?? process.cwd()));
     const buildArgs = (p: PlatformInfo): string[] =>
       imageBuildArgs({
         baseImage: opts.baseImage?.(p) ?? jreBaseTag(p),

@@ -14,6 +14,7 @@ import type { Step } from '../engine/types.ts';
 import { DEFAULT_CACHE_DIR, distributionPaths } from '../flink/distribution.ts';
 import { jreBaseTag, jreRecipeHash } from '../image/base.ts';
 import { buildImage, DEFAULT_DROP_JARS, imageRepo, imageTags, type ImageBuildOptions, type ImageBuildResult } from '../image/build.ts';
+import { gitRevision } from '../image/inputs.ts';
 import { contextHash } from '../image/context.ts';
 import { inspectImage, remoteManifest } from '../image/docker.ts';
 import { platformInfo, SUPPORTED_PLATFORMS } from '../image/platforms.ts';
@@ -152,7 +153,8 @@ export const phase: Phase = {
     'no-smoke': { type: 'boolean', description: 'skip the smoke tests (flink --version, jobmanager /overview)' },
   },
   async run(run) {
-    const opts = imageOptions(run.inventory, run.args, run.check);
+    const base = imageOptions(run.inventory, run.args, run.check);
+    const opts: ImageBuildOptions = { ...base, revision: await gitRevision(base.repoDir ?? process.cwd()) };
     const [outcome] = await run.play({ name: 'image-build', hosts: [LOCALHOST], steps: [imageStep(run, opts, DEFAULT_CACHE_DIR) as Step<unknown>] });
     const status = outcome?.results[0]?.status;
     if (status !== 'ok' && status !== 'changed') return;
