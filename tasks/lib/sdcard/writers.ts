@@ -3,6 +3,8 @@
 // (raspberrypi/rpi-imager src/customization_generator.cpp and src/downloadthread.cpp), quoted where followed.
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
+import { nmConnectionPath } from '../facts/network.ts';
+import { nmKeyfile } from '../steps/network.ts';
 import { shq } from '../transport/types.ts';
 import type { BootOs } from './detect.ts';
 
@@ -34,23 +36,9 @@ export type BootFiles = ReadonlyMap<string, string>;
 // systemd.unit=kernel-command-line.target"`; its firstrun.sh ends with `sed -i 's| systemd.run.*||g' /boot/cmdline.txt`.
 export const FIRSTRUN_CMDLINE = ' systemd.run=/boot/firstrun.sh systemd.run_success_action=reboot systemd.unit=kernel-command-line.target';
 
-function nmKeyfile(n: Extract<FirstNetwork, { kind: 'static' }>): string {
-  return [
-    '[connection]',
-    `id=fridge-${n.iface}`,
-    'type=ethernet',
-    `interface-name=${n.iface}`,
-    'autoconnect=true',
-    '',
-    '[ipv4]',
-    'method=manual',
-    `address1=${n.address}/${n.prefix}${n.router ? `,${n.router}` : ''}`,
-    ...(n.dns.length ? [`dns=${n.dns.join(';')};`] : []),
-    '',
-    '[ipv6]',
-    'method=auto',
-    '',
-  ].join('\n');
+/** The same keyfile pi-setup writes for the static address, so its later run finds it in place and changes nothing. */
+function firstBootKeyfile(n: Extract<FirstNetwork, { kind: 'static' }>): string {
+  return nmKeyfile({ iface: n.iface, ip: n.address, prefix: n.prefix, router: n.router, dns: n.dns });
 }
 
 /** Bookworm's firstrun.sh: the fallback branches of Imager's generateSystemdScript, plus the first-contact network. */
@@ -91,8 +79,8 @@ export function firstrunScript(s: CardSettings): string {
     lines.push('if [ -f /usr/lib/raspberrypi-sys-mods/imager_custom ]; then', '   /usr/lib/raspberrypi-sys-mods/imager_custom enable_ssh', 'else', '   systemctl enable ssh', 'fi');
   }
   if (s.network.kind === 'static') {
-    const file = `/etc/NetworkManager/system-connections/fridge-${s.network.iface}.nmconnection`;
-    lines.push(`install -m 600 /dev/null ${file}`, `cat > ${file} <<'EOF'`, nmKeyfile(s.network).trimEnd(), 'EOF');
+    const file = nmConnectionPath(s.network.iface);
+    lines.push(`install -m 600 /dev/null ${file}`, `cat > ${file} <<'EOF'`, firstBootKeyfile(s.network).trimEnd(), 'EOF');
   }
   lines.push('rm -f /boot/firstrun.sh', "sed -i 's| systemd.run.*||g' /boot/cmdline.txt", 'exit 0', '');
   return lines.join('\n');
