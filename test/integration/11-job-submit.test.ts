@@ -22,7 +22,7 @@ import { phase as jobSubmitPhase } from '../../tasks/lib/phases/job-submit.ts';
 import { localTransport } from '../../tasks/lib/transport/local.ts';
 import { localHosts, session } from '../helpers/engine.ts';
 import type { Transport } from '../../tasks/lib/transport/types.ts';
-import { waitFor, type Probe } from '../../tasks/lib/flink/wait.ts';
+import { waitFor, type Probe } from '../../tasks/lib/engine/wait.ts';
 import { startLocalFlink, type LocalFlink } from './job-local-flink.ts';
 
 let flink: LocalFlink | undefined;

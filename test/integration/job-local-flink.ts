@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { FlinkRest } from '../../tasks/lib/flink/rest.ts';
-import { waitFor } from '../../tasks/lib/flink/wait.ts';
+import { waitFor } from '../../tasks/lib/engine/wait.ts';
 
 export interface LocalFlink {
   rest: FlinkRest;

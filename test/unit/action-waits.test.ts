@@ -1,12 +1,12 @@
 // #16 item 3: the waits inside a step's apply (a reboot, a key login after sshd reloads, the sim lock) run on
-// flink/wait.ts's waitFor: one deadline, one interval, progress through the step context. Fake timers, no host.
+// engine/wait.ts's waitFor: one deadline, one interval, progress through the step context. Fake timers, no host.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HostContext } from '../../tasks/lib/engine/types.ts';
-import { waitFor } from '../../tasks/lib/flink/wait.ts';
+import { waitFor } from '../../tasks/lib/engine/wait.ts';
 import { SIM_PATHS } from '../../tasks/lib/sim/config.ts';
 import { withSimLock } from '../../tasks/lib/sim/lock.ts';
 import { rebootAndWait } from '../../tasks/lib/steps/docker.ts';

@@ -58,10 +58,10 @@ describe('the runner alone decides ok/changed and honours check mode', () => {
 });
 
 /**
- * #16 item 3: one implementation of waiting (flink/wait.ts waitFor: deadline, interval, what is waited for,
+ * #16 item 3: one implementation of waiting (engine/wait.ts waitFor: deadline, interval, what is waited for,
  * progress). A hand-written deadline loop or a bare sleep elsewhere fails here; justified ones are listed.
  */
-const WAIT_HOME = 'flink/wait.ts';
+const WAIT_HOME = 'engine/wait.ts';
 const HAND_WAITS = [
   /\bwhile\s*\(.*Date\.now\(\)/, // while (Date.now() < deadline)
   /Date\.now\(\)\s*\+/, // const deadline = Date.now() + ms
@@ -73,7 +73,7 @@ const WAIT_EXCEPTIONS: Record<string, string> = {
   'discover/probe.ts': 'pacing: connection attempts spread out to a rate per second, nothing is waited for',
 };
 
-describe('every wait goes through flink/wait.ts', () => {
+describe('every wait goes through engine/wait.ts', () => {
   const offenders = sources(ROOT)
     .filter((f) => f !== WAIT_HOME)
     .filter((f) => {

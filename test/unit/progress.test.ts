@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Run } from '../../tasks/lib/engine/runner.ts';
 import type { RunSummary, Step } from '../../tasks/lib/engine/types.ts';
-import { waitFor } from '../../tasks/lib/flink/wait.ts';
+import { waitFor } from '../../tasks/lib/engine/wait.ts';
 import { JsonReporter } from '../../tasks/lib/report/json.ts';
 import { formatElapsed, ProgressTracker, withHeartbeat, withKeepAlive } from '../../tasks/lib/report/progress.ts';
 import type { Reporter } from '../../tasks/lib/report/types.ts';

@@ -6,7 +6,7 @@ import type { Reporter } from '../report/types.ts';
 import { mask } from '../secrets.ts';
 import type { TransportPool } from '../transport/open.ts';
 import { UnreachableError, type Transport } from '../transport/types.ts';
-import { waitFor, waitingProgress } from '../flink/wait.ts';
+import { waitFor, waitingProgress } from './wait.ts';
 import { applyAction } from './apply.ts';
 import { Outputs, type OutputKey, type OutputSource } from './outputs.ts';
 import { recapHosts } from './recap.ts';

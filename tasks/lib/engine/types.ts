@@ -85,7 +85,7 @@ export interface WaitEnd<S> {
 }
 
 /**
- * A wait: polled by the runner (flink/wait.ts waitFor, the one loop) until the verdict is done or failed, or the
+ * A wait: polled by the runner (engine/wait.ts waitFor, the one loop) until the verdict is done or failed, or the
  * deadline passes; progress goes to the reporters as "waiting: <state>". Check mode looks once and reports.
  * The last look is recorded as the step's output even when the wait failed: what it saw is still true.
  */

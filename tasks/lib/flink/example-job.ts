@@ -9,7 +9,7 @@ import path from 'node:path';
 import { $ } from 'zx';
 import { PROJECT_ROOT, STATE_DIR } from '../paths.ts';
 import type { FlinkRest, RestResult } from './rest.ts';
-import { waitFor, type Probe } from './wait.ts';
+import { waitFor, type Probe } from '../engine/wait.ts';
 
 export const EXAMPLE_JOB_DIR = path.join(PROJECT_ROOT, 'jobs', 'sensor-window');
 export const EXAMPLE_JOB_JAR = path.join(EXAMPLE_JOB_DIR, 'target', 'sensor-window.jar');

@@ -5,7 +5,7 @@
 import { openAsBlob } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { waitFor, type Probe, type WaitOptions } from './wait.ts';
+import { waitFor, type Probe, type WaitOptions } from '../engine/wait.ts';
 
 /** status 0: no HTTP answer at all (refused, reset, timed out). */
 export type RestError = { ok: false; status: number; message: string };

@@ -7,7 +7,7 @@ import { shq, type Transport } from '../transport/types.ts';
 import { jarIdentity, programArgs, type JarIdentity, type JobRef, type SubmitDecision } from './jobs.ts';
 import { JOB_STATES, rootCauseLine } from './rest.ts';
 import { planSubmit, type SubmitOutcome, type SubmitRequest } from './submit-rest.ts';
-import { waitFor, type Probe } from './wait.ts';
+import { waitFor, type Probe } from '../engine/wait.ts';
 
 export interface CliSubmitRequest extends SubmitRequest {
   /** docker stack name: the container is <stack>_jobmanager.<n>.<id>. */

@@ -3,7 +3,7 @@
 
 import { decideSubmit, jarIdentity, jobUrl, programArgs, type JarIdentity, type JobRef, type SubmitDecision } from './jobs.ts';
 import { isTerminal, type FlinkRest, type JobState, type RestResult, type RunJarRequest } from './rest.ts';
-import { waitFor, type Probe } from './wait.ts';
+import { waitFor, type Probe } from '../engine/wait.ts';
 
 export interface SubmitRequest {
   jar: string;

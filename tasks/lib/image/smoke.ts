@@ -1,7 +1,7 @@
 // Smoke tests of one platform's image before `latest` moves: `flink --version`, and a JobManager container
 // that answers /overview on a port published on 127.0.0.1 only. Arm images run under QEMU here.
 
-import { waitFor } from '../flink/wait.ts';
+import { waitFor } from '../engine/wait.ts';
 import { docker, tail } from './docker.ts';
 
 export type SmokeResult = { ok: true; version: string; overviewSeconds: number } | { ok: false; msg: string };

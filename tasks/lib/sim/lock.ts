@@ -1,7 +1,7 @@
 // One `up`/`down` at a time on this machine: several tools and test files share the one virtual fridge.
 import fs from 'node:fs';
 import path from 'node:path';
-import { waitFor, type Probe } from '../flink/wait.ts';
+import { waitFor, type Probe } from '../engine/wait.ts';
 import { SIM_PATHS } from './config.ts';
 import { SimError } from './run.ts';
 

@@ -1,7 +1,7 @@
 // Polling helpers: a TCP port that answers, an SSH banner.
 import net from 'node:net';
 import fs from 'node:fs';
-import { waitFor as poll } from '../flink/wait.ts';
+import { waitFor as poll } from '../engine/wait.ts';
 
 /** Whether `cond` held within `timeoutMs` (looked at every `everyMs`), through the one polling loop. */
 export async function waitFor(cond: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 100): Promise<boolean> {

@@ -5,7 +5,7 @@ import type { DockerFacts } from '../facts/docker.ts';
 import { factsOf } from '../facts/cache.ts';
 import { gatherDocker, gatherOs } from '../facts/gather.ts';
 import { parsePlatformFacts, type OsFacts, type PlatformFacts } from '../facts/os.ts';
-import { waitFor, waitingProgress, type Probe } from '../flink/wait.ts';
+import { waitFor, waitingProgress, type Probe } from '../engine/wait.ts';
 import type { Inventory } from '../inventory/types.ts';
 import { openTransport } from '../transport/open.ts';
 import { shq, UnreachableError } from '../transport/types.ts';

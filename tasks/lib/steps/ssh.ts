@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import type { CallOutcome, HostContext, Step } from '../engine/types.ts';
 import { SSHD_DROPIN, type SshFacts } from '../facts/ssh.ts';
 import { gatherSsh } from '../facts/gather.ts';
-import { waitFor, waitingProgress, type Probe } from '../flink/wait.ts';
+import { waitFor, waitingProgress, type Probe } from '../engine/wait.ts';
 import type { HostSpec, Inventory } from '../inventory/types.ts';
 import { openTransport } from '../transport/open.ts';
 import { shq } from '../transport/types.ts';
