@@ -26,8 +26,6 @@ const EXCEPTIONS: Record<string, string> = {
   'phases/pi-setup.ts': 'the SSH key pair made on this machine outside a step; rebooted connections dropped only for real',
   'deploy/manifest-check.ts': 'a plan that turns a missing image into skipped when check mode would push it',
   'deploy/converge.ts': "the wait's conclusion: not converged in check mode is skipped (the deploy above would run first)",
-  'steps/ssh.ts': 'a plan that plans with a key pair check mode did not create',
-  'steps/swarm.ts': 'plans that skip instead of fail when check mode did not create the swarm',
   'sdcard/phase.ts': 'sd-card: a FAT write after flashing is skipped in check mode',
 };
 

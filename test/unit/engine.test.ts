@@ -82,6 +82,30 @@ describe('runner', () => {
     expect(results[0]?.diffs?.[0]).toMatchObject({ before: '', after: 'hi\n' });
   });
 
+  it('an unmet prerequisite fails a real run; check mode skips or reports the would-be change, and nothing runs', async () => {
+    const needsSwarm = (inCheck: { skip: string } | { changes: Array<{ summary: string; actions: [] }> }): Step<null> => ({
+      name: 'needs a swarm',
+      gather: async () => null,
+      plan: () => ({ kind: 'unmet', msg: 'the leader is not a swarm manager', inCheck }),
+    });
+    const real = new Run('demo', session(hosts(['a'])));
+    await real.play({ name: 'p', steps: [needsSwarm({ skip: 'no swarm yet (check mode)' }), fileStep('after', 'x')] });
+    expect(real.summary().recap[0]).toMatchObject({ failed: 1, firstError: 'needs a swarm: the leader is not a swarm manager' });
+    expect(real.statusOf('needs a swarm', 'a')).toBe('failed');
+    expect(fs.existsSync(path.join(dir, 'a', 'after'))).toBe(false);
+
+    const skipped = new Run('demo', session(hosts(['a']), { check: true }));
+    await skipped.play({ name: 'p', steps: [needsSwarm({ skip: 'no swarm yet (check mode)' })] });
+    expect(skipped.summary().recap[0]).toMatchObject({ failed: 0, skipped: 1 });
+    expect(skipped.statusOf('needs a swarm', 'a')).toBe('skipped');
+
+    const would = new Run('demo', session(hosts(['a']), { check: true }));
+    await would.play({ name: 'p', steps: [needsSwarm({ changes: [{ summary: 'join the swarm as worker', actions: [] }] })] });
+    expect(would.summary().recap[0]).toMatchObject({ failed: 0, changed: 1 });
+    expect(would.statusOf('needs a swarm', 'a')).toBe('changed');
+    expect(would.statusOf('never ran', 'a')).toBeUndefined();
+  });
+
   it('a failing host does not stop the others and is left out of later plays', async () => {
     const hs = hosts();
     const run = new Run('demo', session(hs));

@@ -39,8 +39,11 @@ describe('ssh authorized key', () => {
     expect(a?.kind === 'run' && a.command).toContain(`${Buffer.from(`${PUBKEY}\n`).toString('base64')} | base64 -d >> /home/pi/.ssh/authorized_keys`);
   });
   it('check mode before the key pair exists: would install', () => {
-    expect(authorizedKeyStep.plan(keyFacts({ publicKey: undefined }), ctxFor('pi1', { check: true })).kind).toBe('change');
-    expect(authorizedKeyStep.plan(keyFacts({ publicKey: undefined }), ctxFor('pi1')).kind).toBe('fail');
+    expect(authorizedKeyStep.plan(keyFacts({ publicKey: undefined }), ctxFor('pi1'))).toMatchObject({
+      kind: 'unmet',
+      msg: 'cannot read the public key /k/id.pub',
+      inCheck: { changes: [{ summary: expect.stringContaining('(to be created)'), actions: [] }] },
+    });
   });
   it('no key configured at all → skipped', () => {
     expect(authorizedKeyStep.plan(keyFacts({ publicKeyFile: undefined }), ctxFor('pi1')).kind).toBe('skip');

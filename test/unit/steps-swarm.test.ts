@@ -35,9 +35,12 @@ describe('swarm init (leader)', () => {
     const p = swarmInitStep.plan({ ...leaderFacts, control: false, remoteManagers: ['192.0.2.9:2377'] }, ctxFor('pi1'));
     expect(p).toEqual({ kind: 'fail', msg: expect.stringContaining('pi1 is a worker in another swarm (managers 192.0.2.9:2377)') });
   });
-  it('docker missing: fail in a real run, skip in check mode', () => {
-    expect(swarmInitStep.plan(absent, ctxFor('pi1')).kind).toBe('fail');
-    expect(swarmInitStep.plan(absent, ctxFor('pi1', { check: true })).kind).toBe('skip');
+  it('docker missing: unmet (pi-setup makes it): the runner fails a real run and skips in check mode', () => {
+    expect(swarmInitStep.plan(absent, ctxFor('pi1'))).toEqual({
+      kind: 'unmet',
+      msg: 'docker is not running: run pi-setup first',
+      inCheck: { skip: 'docker is not running yet (check mode: pi-setup would start it)' },
+    });
   });
 });
 
@@ -61,9 +64,12 @@ describe('swarm join', () => {
     const p = swarmJoinStep(join).plan({ ...inactive, state: 'active', nodeId: 'zz', remoteManagers: ['10.77.0.99:2377'] }, ctxFor('pi3'));
     expect(p).toEqual({ kind: 'fail', msg: expect.stringMatching(/^pi3 is already in another swarm \(managers 10\.77\.0\.99:2377\)/) });
   });
-  it('check mode before the leader has a swarm: would join', () => {
-    expect(swarmJoinStep(undefined).plan(inactive, ctxFor('pi3', { check: true })).kind).toBe('change');
-    expect(swarmJoinStep(undefined).plan(inactive, ctxFor('pi3')).kind).toBe('fail');
+  it('no join token: unmet; check mode (before the leader has a swarm) would join', () => {
+    expect(swarmJoinStep(undefined).plan(inactive, ctxFor('pi3'))).toEqual({
+      kind: 'unmet',
+      msg: 'no join token: the leader has no swarm (did swarm init fail?)',
+      inCheck: { changes: [{ summary: 'join the swarm as worker', actions: [] }] },
+    });
   });
 });
 
@@ -98,11 +104,11 @@ describe('swarm nodes (labels, roles, strangers)', () => {
 describe('swarm health', () => {
   const expected = ['pi1', 'pi2', 'pi3'];
   it('all Ready/Active', () => {
-    expect(planHealth({ nodes: inSync(), swarm: leaderFacts }, expected, false)).toEqual({ kind: 'ok', msg: '3 nodes Ready/Active: pi1 (leader), pi2, pi3' });
+    expect(planHealth({ nodes: inSync(), swarm: leaderFacts }, expected)).toEqual({ kind: 'ok', msg: '3 nodes Ready/Active: pi1 (leader), pi2, pi3' });
   });
   it('names nodes that are not', () => {
     const nodes = inSync().filter((n) => n.hostname !== 'pi2').map((n) => (n.hostname === 'pi3' ? { ...n, state: 'down' } : n));
-    expect(planHealth({ nodes, swarm: leaderFacts }, expected, false)).toEqual({ kind: 'fail', msg: 'not Ready/Active: pi2 missing, pi3 down/active' });
+    expect(planHealth({ nodes, swarm: leaderFacts }, expected)).toMatchObject({ kind: 'unmet', msg: 'not Ready/Active: pi2 missing, pi3 down/active' });
   });
 });
 

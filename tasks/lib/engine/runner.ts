@@ -70,6 +70,10 @@ async function applyPlan(plan: Plan, ctx: HostContext, result: (status: StepResu
       return result('skipped', { msg: plan.msg });
     case 'fail':
       return result('failed', { msg: mask(plan.msg) });
+    case 'unmet':
+      if (!ctx.check) return result('failed', { msg: mask(plan.msg) });
+      if ('skip' in plan.inCheck) return result('skipped', { msg: mask(plan.inCheck.skip) });
+      return result('changed', { changes: plan.inCheck.changes.map((c) => mask(c.summary)), msg: 'would change (check mode)' });
     case 'change': {
       const changes = plan.changes.map((c) => mask(c.summary));
       const diffs = plan.changes.flatMap((c): FileDiff[] => (c.diff ? [c.diff] : []));
@@ -192,6 +196,14 @@ export class Run {
     const name = typeof host === 'string' ? host : host.name;
     if (value === undefined) this.session.outputs.delete(key, name);
     else this.session.outputs.set(key, name, value);
+  }
+
+  /** How `step` ended on `host` in this phase (the last time it ran there); undefined when it did not run. */
+  statusOf(step: AnyStep | string, host: HostSpec | string): StepResult['status'] | undefined {
+    const name = typeof step === 'string' ? step : step.name;
+    const on = typeof host === 'string' ? host : host.name;
+    const results = this.outcomes.filter((o) => o.host === on).flatMap((o) => o.results.filter((r) => r.step === name));
+    return results.at(-1)?.status;
   }
 
   get args(): Session['args'] {

@@ -33,7 +33,14 @@ export type Plan =
   | { kind: 'ok'; msg?: string }
   | { kind: 'change'; changes: Change[] }
   | { kind: 'skip'; msg: string }
-  | { kind: 'fail'; msg: string };
+  | { kind: 'fail'; msg: string }
+  /**
+   * What this step needs is not there, and an earlier step or phase of the command makes it (docker, the swarm,
+   * the image in the registry, the deployed stack). A real run fails with `msg`: that earlier step should have
+   * made it. In check mode the earlier step only planned it, so the runner reports `inCheck` instead: skipped
+   * with its reason, or the changes this step would then make (changed, nothing applied).
+   */
+  | { kind: 'unmet'; msg: string; inCheck: { skip: string } | { changes: Change[] } };
 
 export interface HostContext {
   host: HostSpec;

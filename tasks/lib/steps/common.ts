@@ -6,6 +6,10 @@ export const ok = (msg?: string): Plan => (msg === undefined ? { kind: 'ok' } : 
 export const skip = (msg: string): Plan => ({ kind: 'skip', msg });
 export const fail = (msg: string): Plan => ({ kind: 'fail', msg });
 export const change = (...changes: Change[]): Plan => ({ kind: 'change', changes });
+/** Needs what an earlier step or phase makes: fails with `msg`; in check mode (it was only planned) skipped with `whyInCheck`. */
+export const unmet = (msg: string, whyInCheck: string): Plan => ({ kind: 'unmet', msg, inCheck: { skip: whyInCheck } });
+/** As `unmet`, but check mode reports the changes this step would make once the prerequisite exists. */
+export const unmetThen = (msg: string, ...changes: Change[]): Plan => ({ kind: 'unmet', msg, inCheck: { changes } });
 
 /** A command run as root (sudo is a no-op for root). */
 export function sh(command: string, extra: { stdin?: string; timeoutMs?: number; sudo?: boolean } = {}): Action {

@@ -8,7 +8,7 @@ import { waitFor, waitingProgress, type Probe } from '../engine/wait.ts';
 import type { HostSpec, Inventory } from '../inventory/types.ts';
 import { openTransport } from '../transport/open.ts';
 import { shq } from '../transport/types.ts';
-import { change, diffOf, fail, inlineContent, ok, sh, skip, withManagedBlock, writeFile } from './common.ts';
+import { change, diffOf, fail, inlineContent, ok, sh, skip, unmetThen, withManagedBlock, writeFile } from './common.ts';
 import { reloadSshd } from './services.ts';
 
 /** The operator's public key file: fridge_authorized_key_file, else the private key's .pub. */
@@ -90,8 +90,7 @@ export const authorizedKeyStep: Step<KeyFacts> = {
     if (!f.home) return fail(`user ${user} does not exist on the host`);
     if (!f.publicKey) {
       // Check mode before the key pair exists: the real run creates it first.
-      if (ctx.check) return change({ summary: `install ${f.publicKeyFile} (to be created) for ${user}`, actions: [] });
-      return fail(`cannot read the public key ${f.publicKeyFile}`);
+      return unmetThen(`cannot read the public key ${f.publicKeyFile}`, { summary: `install ${f.publicKeyFile} (to be created) for ${user}`, actions: [] });
     }
     if (hasKey(f.authorizedKeys, f.publicKey)) return ok(`${f.publicKeyFile} authorized for ${user}`);
     const dir = `${f.home}/.ssh`;

@@ -5,7 +5,7 @@ import { gatherSwarm, parseNodesKv, parseSwarmFacts, NODES_SCRIPT, SWARM_SCRIPT,
 import { probe } from '../facts/probe.ts';
 import type { HostSpec } from '../inventory/types.ts';
 import { shq } from '../transport/types.ts';
-import { change, fail, ok, sh, skip } from './common.ts';
+import { change, fail, ok, sh, skip, unmet, unmetThen } from './common.ts';
 
 /** What the leader hands to joining nodes (tokens are registered secrets: never in a summary). */
 export interface JoinInfo {
@@ -27,8 +27,8 @@ function short(id: string): string {
   return id.slice(0, 12);
 }
 
-function dockerDown(ctx: HostContext): ReturnType<typeof fail> {
-  return ctx.check ? skip('docker is not running yet (check mode: pi-setup would start it)') : fail('docker is not running: run pi-setup first');
+function dockerDown(): Plan {
+  return unmet('docker is not running: run pi-setup first', 'docker is not running yet (check mode: pi-setup would start it)');
 }
 
 export const swarmInitStep: Step<SwarmFacts> = {
@@ -38,7 +38,7 @@ export const swarmInitStep: Step<SwarmFacts> = {
     const addr = advertiseAddr(ctx.host);
     switch (f.state) {
       case 'absent':
-        return dockerDown(ctx);
+        return dockerDown();
       case 'inactive':
         return change({ summary: `initialise the swarm on ${ctx.host.name} (advertise ${addr})`, actions: [sh(`docker swarm init --advertise-addr ${shq(addr)}`, { timeoutMs: 120_000 })] });
       case 'active':
@@ -78,7 +78,7 @@ export const swarmJoinStep = (join: JoinInfo | undefined): Step<SwarmFacts> => (
     const role = ctx.host.role;
     switch (f.state) {
       case 'absent':
-        return dockerDown(ctx);
+        return dockerDown();
       case 'active': {
         const ours = join !== undefined && (join.nodeIds.includes(f.nodeId) || (f.clusterId !== '' && f.clusterId === join.clusterId));
         if (ours) return ok(`in the swarm as ${f.control ? 'manager' : 'worker'}`);
@@ -87,7 +87,7 @@ export const swarmJoinStep = (join: JoinInfo | undefined): Step<SwarmFacts> => (
       }
       case 'inactive': {
         const summary = `join the swarm as ${role}`;
-        if (!join) return ctx.check ? change({ summary, actions: [] }) : fail('no join token: the leader has no swarm (did swarm init fail?)');
+        if (!join) return unmetThen('no join token: the leader has no swarm (did swarm init fail?)', { summary, actions: [] });
         const token = role === 'manager' ? join.managerToken : join.workerToken;
         // The token travels on stdin, never in the command line that logs and errors show; lines before it
         // (sudo -S's password when sudo did not ask for it) are skipped.
@@ -133,7 +133,7 @@ export function swarmNodesStep(opts: NodesPlanOptions): Step<NodesFacts> {
       return { nodes: parseNodesKv(kv), swarm: parseSwarmFacts(kv) };
     },
     plan(f, ctx) {
-      if (f.swarm.state !== 'active' || !f.swarm.control) return ctx.check ? skip('no swarm yet (check mode)') : fail('the leader is not a swarm manager');
+      if (f.swarm.state !== 'active' || !f.swarm.control) return unmet('the leader is not a swarm manager', 'no swarm yet (check mode)');
       const changes: Change[] = [];
       const notes: string[] = [];
       const names = new Set(ctx.inventory.hosts.map((h) => h.name));
@@ -193,10 +193,10 @@ function unhealthy(nodes: SwarmNode[], expected: string[]): string[] {
 }
 
 /** What the nodes' health means (pure): after the wait, or check mode's single look. */
-export function planHealth(f: NodesFacts, expected: string[], check: boolean): Plan {
-  if (f.swarm.state !== 'active') return check ? skip('no swarm yet (check mode)') : fail('the leader is not in a swarm');
+export function planHealth(f: NodesFacts, expected: string[]): Plan {
+  if (f.swarm.state !== 'active') return unmet('the leader is not in a swarm', 'no swarm yet (check mode)');
   const bad = unhealthy(f.nodes, expected);
-  if (bad.length > 0) return check ? skip(`not all nodes Ready/Active yet: ${bad.join(', ')}`) : fail(`not Ready/Active: ${bad.join(', ')}`);
+  if (bad.length > 0) return unmet(`not Ready/Active: ${bad.join(', ')}`, `not all nodes Ready/Active yet: ${bad.join(', ')}`);
   const ready = f.nodes.filter((n) => n.state === 'ready' && n.availability === 'active');
   return ok(`${ready.length} nodes Ready/Active: ${ready.map((n) => `${n.hostname}${n.leader ? ' (leader)' : n.role === 'manager' ? ' (manager)' : ''}`).sort().join(', ')}`);
 }
@@ -218,7 +218,7 @@ export function swarmHealthStep(opts: HealthOptions): WaitStep<NodesFacts> {
       const bad = unhealthy(f.nodes, opts.expected);
       return bad.length === 0 ? { kind: 'done' } : { kind: 'waiting', state: `not Ready/Active: ${bad.join(', ')}` };
     },
-    conclude: (end, ctx) => planHealth(end.state, opts.expected, ctx.check),
+    conclude: (end) => planHealth(end.state, opts.expected),
   };
 }
 
