@@ -23,10 +23,8 @@ const EXCEPTIONS: Record<string, string> = {
   'phases/job-submit.ts': "job-submit: check-mode readiness, the remembered savepoints kept in check mode, the recap's job lines",
   'phases/stack-deploy.ts': 'stop-with-savepoint outside any step behind !run.check; the recap lines in check mode',
   'phases/scale.ts': "the recap's Flink line in check mode",
-  'phases/pi-setup.ts': 'the SSH key pair made on this machine outside a step; rebooted connections dropped only for real',
   'deploy/manifest-check.ts': 'a plan that turns a missing image into skipped when check mode would push it',
   'deploy/converge.ts': "the wait's conclusion: not converged in check mode is skipped (the deploy above would run first)",
-  'sdcard/phase.ts': 'sd-card: a FAT write after flashing is skipped in check mode',
 };
 
 function sources(dir: string): string[] {

@@ -9,7 +9,7 @@ import type { OptionArgs, Phase, PhaseOption } from '../engine/phase.ts';
 import type { Run } from '../engine/runner.ts';
 import type { Change, HostContext, Plan, Step } from '../engine/types.ts';
 import type { HostSpec } from '../inventory/types.ts';
-import { change, fail, ok, skip } from '../steps/common.ts';
+import { change, fail, ok, skip, unmet } from '../steps/common.ts';
 import { passwordFor } from '../transport/credentials.ts';
 import { hashMatches, newSalt, sha512Crypt } from './crypt.ts';
 import { detectBootOs, type BootOs } from './detect.ts';
@@ -174,10 +174,10 @@ function bootStep(t: Target): Step<BootFacts> {
       const settings: CardSettings = { hostname: host.name, user: host.user, passwordHash: hash, authorizedKeys: authorizedKeys(ctx.inventory.cluster.authorizedKeyFile), network: firstNetwork(host, ctx) };
       return { ok: true, volume: vol.volume, os: detected.os, evidence: detected.evidence, current, settings };
     },
-    plan(f, ctx): Plan {
+    plan(f): Plan {
       if (!f.ok) {
         // In check mode the card is not flashed yet: there is nothing to read before the flash would happen.
-        if (ctx.check && t.kind === 'fat' && t.flashFrom) return skip(`written after flashing (${f.error})`);
+        if (t.kind === 'fat' && t.flashFrom) return unmet(f.error, `written after flashing (${f.error})`);
         return fail(f.error);
       }
       const writes = planBootFiles(f.os, f.current, f.settings);
