@@ -3,7 +3,8 @@
 // built). Then a build with nothing changed, the registry (compressed) and on-disk sizes per platform, and
 // the comparison with the official image (docker-library/repo-info figures, flink-facts.md).
 import { parseArgs } from 'node:util';
-import { buildImage, type ImageBuildOptions, type ImageBuildResult } from '../../tasks/lib/image/build.ts';
+import type { ImageBuildOptions, ImageBuildResult } from '../../tasks/lib/image/build.ts';
+import { buildInRun } from '../integration/image-run.ts';
 import { startRegistry } from '../integration/image-registry.ts';
 
 const { values } = parseArgs({ options: { cold: { type: 'boolean', default: false }, platforms: { type: 'string', default: 'linux/amd64,linux/arm/v7,linux/arm64' } } });
@@ -15,7 +16,6 @@ const opts: ImageBuildOptions = {
   platforms: values.platforms.split(','),
   registry: { host: registry.host, repository: 'fridge-image-bench/flink', insecure: true, usernameEnv: undefined, passwordEnv: undefined },
   stateDir: '/srv/flink',
-  check: false,
   repoDir: process.cwd(),
   log: (l) => console.error(`  ${l}`),
 };
@@ -28,14 +28,14 @@ const mb = (b: number | undefined): number => Math.round((b ?? 0) / 1e6);
 
 try {
   if (values.cold) {
-    const cold = must(await buildImage({ ...opts, noCache: true }));
+    const cold = must(await buildInRun({ ...opts, noCache: true }));
     console.log(`${'cold build (no cache), all platforms'.padEnd(44)} ${cold.seconds.toFixed(1)} s`);
     for (const p of cold.platforms) console.log(`${`  ${p.platform} docker build`.padEnd(44)} ${p.buildSeconds.toFixed(1)} s, smoke /overview after ${p.smoke?.overviewSeconds ?? '?'} s`);
   }
-  const up = must(await buildImage(opts)); // brings the bench repository up to date (first push there, new commit ...)
+  const up = must(await buildInRun(opts)); // brings the bench repository up to date (first push there, new commit ...)
   console.log(`${'bring up to date'.padEnd(44)} ${up.seconds.toFixed(1)} s (${up.status})`);
   for (const a of up.actions) console.log(`  ${a}`);
-  const warm = must(await buildImage(opts));
+  const warm = must(await buildInRun(opts));
   console.log(`${'build with nothing changed'.padEnd(44)} ${warm.seconds.toFixed(1)} s (${warm.status}${warm.actions.length ? `: ${warm.actions.join('; ')}` : ''})`);
   for (const p of warm.platforms) {
     const c = mb(p.compressedBytes);

@@ -11,7 +11,8 @@ import type { ExecOptions, ExecResult, Transport } from '../../tasks/lib/transpo
 import { TransportPool } from '../../tasks/lib/transport/open.ts';
 import type { HostSpec, Inventory } from '../../tasks/lib/inventory/types.ts';
 import { phase as stackDeploy } from '../../tasks/lib/phases/stack-deploy.ts';
-import { missingJob, NO_JOB, phase as jobSubmit, planReadiness } from '../../tasks/lib/phases/job-submit.ts';
+import { missingJob, NO_JOB, phase as jobSubmit } from '../../tasks/lib/phases/job-submit.ts';
+import { readinessPlan } from '../../tasks/lib/steps/flink/flink-ready.ts';
 import { RecordingReporter } from '../helpers/engine.ts';
 import { ctxFor, inventory } from './steps-fixture.ts';
 
@@ -102,28 +103,35 @@ describe('pre-pull facts and messages', () => {
 
 describe('the image manifest, read from the leader (private registries)', () => {
   const nodes = new Map<string, string | undefined>([['pi1', 'linux/amd64'], ['pi2', 'linux/amd64'], ['pi3', undefined]]);
-  const real = { check: false, planned: false };
   it('fails naming the nodes whose platform the image lacks, and what it has', () => {
-    const plan = planManifest(REF, parseManifest({ code: 0, stdout: ARM_ONLY, stderr: '' }), nodes, real);
+    const plan = planManifest(REF, parseManifest({ code: 0, stdout: ARM_ONLY, stderr: '' }), nodes, false);
     expect(plan).toEqual({ kind: 'fail', msg: `${REF} lacks the platform of the nodes that must run it: linux/amd64 (pi1, pi2); it has linux/arm/v7. docker stack deploy was not run: the running stack is untouched` });
+    expect(planManifest(REF, parseManifest({ code: 0, stdout: ARM_ONLY, stderr: '' }), nodes, true)).toMatchObject({
+      kind: 'unmet',
+      msg: plan.kind === 'fail' ? plan.msg : '',
+      inCheck: { skip: `${REF} as in the registry now lacks linux/amd64 (pi1, pi2); check mode: image-build would push it again` },
+    });
   });
-  it('fails when the registry has no such image, unless check mode and image-build would push it', () => {
+  it('fails when the registry has no such image; unmet when image-build of this command would push it (check mode: skipped)', () => {
     const absent = parseManifest({ code: 1, stdout: '', stderr: `no such manifest: ${REF}\n` });
-    expect(planManifest(REF, absent, nodes, real).kind).toBe('fail');
-    expect(planManifest(REF, absent, nodes, { check: true, planned: true })).toEqual({ kind: 'skip', msg: `${REF} is not in the registry yet (check mode: image-build would push it)` });
+    const msg = `${REF} is not in the registry: it answered "no such manifest: ${REF}". docker stack deploy was not run: the running stack is untouched`;
+    expect(planManifest(REF, absent, nodes, false)).toEqual({ kind: 'fail', msg });
+    expect(planManifest(REF, absent, nodes, true)).toEqual({ kind: 'unmet', msg, inCheck: { skip: `${REF} is not in the registry yet (check mode: image-build would push it)` } });
   });
   it('says plainly when it could not check', () => {
-    expect(planManifest(REF, parseManifest({ code: 0, stdout: '{"schemaVersion":2,"config":{"size":1},"layers":[]}', stderr: '' }), nodes, real)).toMatchObject({ kind: 'skip', msg: expect.stringContaining('platforms were not checked') });
-    expect(planManifest(REF, parseManifest({ code: 1, stdout: '', stderr: 'docker manifest inspect is only supported on a Docker cli with experimental cli features enabled' }), nodes, real)).toMatchObject({
+    expect(planManifest(REF, parseManifest({ code: 0, stdout: '{"schemaVersion":2,"config":{"size":1},"layers":[]}', stderr: '' }), nodes, false)).toMatchObject({ kind: 'skip', msg: expect.stringContaining('platforms were not checked') });
+    expect(planManifest(REF, parseManifest({ code: 1, stdout: '', stderr: 'docker manifest inspect is only supported on a Docker cli with experimental cli features enabled' }), nodes, false)).toMatchObject({
       kind: 'skip',
       msg: expect.stringContaining('could not read'),
     });
-    expect(planManifest(REF, parseManifest({ code: 127, stdout: '', stderr: 'sh: 1: docker: not found' }), nodes, { check: true, planned: false })).toMatchObject({
-      kind: 'skip',
-      msg: expect.stringContaining('check mode: pi-setup would install it'),
+    // Docker is pi-setup's to install: a real run fails here, check mode says pi-setup would install it.
+    expect(planManifest(REF, parseManifest({ code: 127, stdout: '', stderr: 'sh: 1: docker: not found' }), nodes, false)).toEqual({
+      kind: 'unmet',
+      msg: "docker is not installed on the leader; the image's platforms were not checked",
+      inCheck: { skip: "docker is not installed yet (check mode: pi-setup would install it); the image's platforms were not checked" },
     });
     const amd = JSON.stringify({ manifests: [{ digest: 'sha256:cc', platform: { architecture: 'amd64', os: 'linux' } }] });
-    expect(planManifest(REF, parseManifest({ code: 0, stdout: amd, stderr: '' }), nodes, real)).toEqual({ kind: 'ok', msg: `${REF} has linux/amd64` });
+    expect(planManifest(REF, parseManifest({ code: 0, stdout: amd, stderr: '' }), nodes, false)).toEqual({ kind: 'ok', msg: `${REF} has linux/amd64` });
   });
 });
 
@@ -164,6 +172,7 @@ describe('check mode on fresh nodes (no docker, no Flink)', () => {
     await stackDeploy.run(run);
     const results = session.reporter.events.flatMap((e) => (e.kind === 'step-result' ? [e.result] : []));
     expect(results.filter((r) => r.status === 'failed')).toEqual([]);
+    expect(results.find((r) => r.step === 'stop jobs with savepoint')).toMatchObject({ status: 'ok', msg: 'stack flink is not deployed yet: no job to keep' });
     expect(results.find((r) => r.step === 'docker stack deploy')?.status).toBe('changed');
     expect(results.find((r) => r.step === 'converged')).toMatchObject({ status: 'skipped', msg: expect.stringContaining('not deployed yet (check mode') });
     expect(run.outputs['Flink dashboard']).toBeUndefined();
@@ -191,7 +200,11 @@ describe('check mode on fresh nodes (no docker, no Flink)', () => {
   });
 
   it('a real run still fails on the same fact, and the recap says why there is no job line', () => {
-    expect(planReadiness({ ok: false, msg: 'Flink at u is not ready: x' }, false, 'a.jar')).toEqual({ kind: 'fail', msg: 'Flink at u is not ready: x' });
+    expect(readinessPlan({ ok: false, msg: 'Flink at u is not ready: x' }, 'a.jar')).toEqual({
+      kind: 'unmet',
+      msg: 'Flink at u is not ready: x',
+      inCheck: { skip: 'Flink at u is not ready: x (check mode: stack-deploy would start Flink, then a.jar would be submitted)' },
+    });
     expect(missingJob(false, 'a.jar', undefined, 'Flink at u is not ready: x\nmore')).toBe('job-submit failed: Flink at u is not ready: x');
     expect(missingJob(true, 'a.jar', { kind: 'submit' }, undefined)).toBe('check mode: a.jar would be submitted');
   });

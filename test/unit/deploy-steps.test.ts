@@ -3,9 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { convergeVerdict, failedUpdate, parseServiceLs } from '../../tasks/lib/deploy/converge.ts';
 import { flinkUrl } from '../../tasks/lib/deploy/endpoints.ts';
 import { resolveImageRef } from '../../tasks/lib/deploy/image-ref.ts';
-import { stackDeployStep, stackDigest, stackFilesStep, stackSecretsStep } from '../../tasks/lib/deploy/stack-steps.ts';
+import { stackDeployStep, stackDigest } from '../../tasks/lib/steps/stack/deploy.ts';
+import { stackFilesStep } from '../../tasks/lib/steps/stack/files.ts';
+import { stackSecretsStep } from '../../tasks/lib/steps/stack/secrets.ts';
 import { formatStatus, parseNodeLs } from '../../tasks/lib/deploy/status.ts';
-import { scaleStep } from '../../tasks/lib/phases/scale.ts';
+import { scaleStep } from '../../tasks/lib/steps/stack/scale.ts';
 import type { GeneratedStack } from '../../tasks/lib/stack/types.ts';
 import { commands, ctxFor, inventory } from './steps-fixture.ts';
 

@@ -15,16 +15,6 @@ const PATTERNS = [/\b(run|ctx|opts|options)\.check\b/, /[{,]\s*check\s*[,}]/, /s
  * file is split into steps the runner decides.
  */
 const EXCEPTIONS: Record<string, string> = {
-  'image/build.ts': 'buildImage: own ok/changed/failed status and check-mode branch (image-build flow)',
-  'image/base.ts': "the JRE base image's own ok/changed status (image-build flow)",
-  'phases/image-build.ts': 'image-build: check mode passed into buildImage; the planned image recorded only in check mode',
-  'flink/submit-rest.ts': 'job submission: a second gather/plan/apply with its own status',
-  'flink/submit-cli.ts': 'job submission (flink run): its own status',
-  'phases/job-submit.ts': "job-submit: check-mode readiness, the remembered savepoints kept in check mode, the recap's job lines",
-  'phases/stack-deploy.ts': 'stop-with-savepoint outside any step behind !run.check; the recap lines in check mode',
-  'phases/scale.ts': "the recap's Flink line in check mode",
-  'deploy/manifest-check.ts': 'a plan that turns a missing image into skipped when check mode would push it',
-  'deploy/converge.ts': "the wait's conclusion: not converged in check mode is skipped (the deploy above would run first)",
 };
 
 function sources(dir: string): string[] {

@@ -10,7 +10,8 @@ import { decideSubmit, parseJobName, programArgs, type JobRef } from '../../task
 import { flinkRunCommand, parseFlinkList, parseSavepointPath, parseSubmittedJobId } from '../../tasks/lib/flink/submit-cli.ts';
 import { describeTasks } from '../../tasks/lib/flink/submit-rest.ts';
 import { forgetStopped, recallStopped, rememberStopped } from '../../tasks/lib/deploy/savepoints.ts';
-import { parseJobSubmitArgs, planFromDecision, savepointFromStackUpdate, splitArgs } from '../../tasks/lib/phases/job-submit.ts';
+import { parseJobSubmitArgs, savepointFromStackUpdate, splitArgs } from '../../tasks/lib/phases/job-submit.ts';
+import { planFromDecision } from '../../tasks/lib/steps/flink/job-submitted.ts';
 
 const D1 = '0123456789ab';
 const D2 = 'ba9876543210';

@@ -1,7 +1,7 @@
 // Issue #15 item 4: the registry login follows the credentials the inventory names, not merely whether
 // docker's config.json mentions the registry: a rotated token is used, an unchanged one is not re-sent.
 import { describe, expect, it } from 'vitest';
-import { registryLoginStep } from '../../tasks/lib/deploy/stack-steps.ts';
+import { registryLoginStep } from '../../tasks/lib/steps/stack/registry-login.ts';
 import type { HostContext } from '../../tasks/lib/engine/types.ts';
 import { formatLoginMark, loginDigest, markFileName, planLogin } from '../../tasks/lib/registry/login-mark.ts';
 import type { ExecResult, Transport } from '../../tasks/lib/transport/types.ts';

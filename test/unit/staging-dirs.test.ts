@@ -1,69 +1,10 @@
 // Issue #15 item 2: the jar `--mode cli` copies into the jobmanager with `sudo docker cp` is staged in a fresh
 // `mktemp -d` directory (0700, unguessable), never in a fixed /tmp/fridge-jobs another local user could own.
 import { describe, expect, it } from 'vitest';
-import { applyCli, type CliFacts } from '../../tasks/lib/flink/submit-cli.ts';
 import { mktempCommand } from '../../tasks/lib/transport/staging.ts';
-import type { ExecOptions, ExecResult, Transport } from '../../tasks/lib/transport/types.ts';
 
-const JOB = '0123456789abcdef0123456789abcdef';
-const STAGED = '/tmp/fridge-job.Qx7Rk2Lm9Z';
-
-interface Call {
-  command: string;
-  sudo: boolean;
-}
-
-function scripted(mktempResult: ExecResult = { code: 0, stdout: `${STAGED}\n`, stderr: '' }): { t: Transport; calls: Call[]; uploads: Array<[string, string]> } {
-  const calls: Call[] = [];
-  const uploads: Array<[string, string]> = [];
-  const answer = (command: string): ExecResult => {
-    if (command.startsWith('mktemp -d ')) return mktempResult;
-    if (command.includes(' run ')) return { code: 0, stdout: `Job has been submitted with JobID ${JOB}\n`, stderr: '' };
-    if (command.includes(' list ')) return { code: 0, stdout: `01.01.2026 00:00:00 : ${JOB} : sensor-window (RUNNING)\n`, stderr: '' };
-    return { code: 0, stdout: '', stderr: '' };
-  };
-  const t: Transport = {
-    host: 'pi1',
-    exec: async (command: string, opts: ExecOptions = {}) => {
-      calls.push({ command, sudo: opts.sudo === true });
-      return answer(command);
-    },
-    put: async () => undefined,
-    putFile: async (local: string, remote: string) => {
-      uploads.push([local, remote]);
-    },
-    get: async () => undefined,
-    close: async () => undefined,
-  };
-  return { t, calls, uploads };
-}
-
-const facts: CliFacts = {
-  container: 'abc123',
-  jar: { path: '/work/job.jar', sha256: 'f'.repeat(64), digest: 'ffffffffffff', name: 'job', uploadName: 'job-ffffffffffff.jar' },
-  jobs: [],
-};
-const req = { jar: '/work/job.jar', args: [], stack: 'fridge', sudo: true };
-
+// The jar staging of flink run (--mode cli) itself is tested in steps-flink-cli.test.ts.
 describe('jar staging for flink run (--mode cli)', () => {
-  it('stages in a mktemp -d directory, copies from there with sudo, then removes it', async () => {
-    const { t, calls, uploads } = scripted();
-    const out = await applyCli(t, req, facts, { kind: 'submit' });
-    expect(out.status).toBe('changed');
-    expect(calls[0]).toEqual({ command: `mktemp -d "\${TMPDIR:-/tmp}"/fridge-job.XXXXXXXXXX`, sudo: false });
-    expect(uploads).toEqual([['/work/job.jar', `${STAGED}/job-ffffffffffff.jar`]]);
-    expect(calls.find((c) => c.command.startsWith('docker cp'))).toEqual({ command: `docker cp ${STAGED}/job-ffffffffffff.jar abc123:/tmp/job-ffffffffffff.jar`, sudo: true });
-    expect(calls.map((c) => c.command)).toContain(`rm -rf ${STAGED}`);
-    expect(calls.some((c) => c.command.includes('/tmp/fridge-jobs'))).toBe(false);
-  });
-
-  it('fails the submission, uploading nothing, when no private directory can be made', async () => {
-    const { t, uploads } = scripted({ code: 1, stdout: '', stderr: 'mktemp: failed to create directory via template: No space left on device' });
-    const out = await applyCli(t, req, facts, { kind: 'submit' });
-    expect(out).toEqual({ status: 'failed', msg: 'cannot create a private staging directory on pi1: mktemp: failed to create directory via template: No space left on device' });
-    expect(uploads).toEqual([]);
-  });
-
   it('quotes a chosen parent for POSIX sh', () => {
     expect(mktempCommand('fridge-upload', "/srv/my dir")).toBe(`mktemp -d '/srv/my dir'/fridge-upload.XXXXXXXXXX`);
   });

@@ -2,11 +2,12 @@
 // expected taskmanagers and slots; on time-out, the failing tasks' errors are the message. It gives up as soon
 // as the task history shows a service cannot start (task-history.ts), not at its time-out.
 import { outputKey } from '../engine/outputs.ts';
-import type { WaitStep } from '../engine/types.ts';
+import type { StepStatus, WaitStep } from '../engine/types.ts';
 import { FlinkRest, type ClusterOverview } from '../flink/rest.ts';
 import type { Inventory } from '../inventory/types.ts';
 import type { Transport } from '../transport/types.ts';
 import { shq } from '../transport/types.ts';
+import { unmet } from '../steps/common.ts';
 import { flinkUrl } from './endpoints.ts';
 import { doomedService, notePending, readTasks, type Doomed, type TaskRow } from './task-history.ts';
 
@@ -184,25 +185,30 @@ export function convergeStep(inv: Inventory, want: Expectation, timeoutMs: numbe
     },
     verdict: (f) => convergeVerdict(stack, want, f.services, f.overview, f.noticed, f.doomed),
     explain: async (f, { transport }) => (f.services.length === 0 ? '' : failingTasks(transport, f.services.map((s) => s.name))),
-    conclude(end, { check }, explanation) {
+    conclude(end, _ctx, explanation) {
       const f = end.state;
       if (end.kind === 'done') {
         const tms = wantedTaskmanagers(f.services, stack, want);
         return { kind: 'ok', msg: `${describeState(f.services, f.overview, tms, tms * want.slotsPerTaskmanager)} (after ${(end.waitedMs / 1000).toFixed(1)} s)` };
       }
       const detail = `${end.why}\n${explanation}`.trim();
-      // On fresh nodes nothing is deployed yet: the deploy step above would do it, then this wait would run.
-      if (check && f.services.length === 0) return { kind: 'skip', msg: `the stack ${stack} is not deployed yet (check mode: docker stack deploy would deploy it, then this step waits until it converges)` };
-      if (check) return { kind: 'skip', msg: `not converged now; a real run would wait: ${detail}` };
-      return { kind: 'fail', msg: `not converged: ${detail}` };
+      // The step before this one (docker stack deploy, docker service scale) makes what is waited for; in check
+      // mode it only planned its change, so not converged is expected then.
+      if (f.services.length === 0) {
+        return unmet(`not converged: ${detail}`, `the stack ${stack} is not deployed yet (check mode: docker stack deploy would deploy it, then this step waits until it converges)`);
+      }
+      return unmet(`not converged: ${detail}`, `not converged now; a real run would wait: ${detail}`);
     },
   };
 }
 
-/** The recap's last lines (for people) and the dashboard's address (for code: only when Flink's REST API answered). */
-export function flinkOutputs(url: string, facts: ConvergeFacts | undefined, check: boolean): { lines: Record<string, string>; dashboardUrl?: string } {
+/**
+ * The recap's last lines (for people) and the dashboard's address (for code: only when Flink's REST API answered).
+ * `status`: how the convergence wait ended (run.statusOf); skipped means check mode found nothing to wait for yet.
+ */
+export function flinkOutputs(url: string, facts: ConvergeFacts | undefined, status: StepStatus | undefined): { lines: Record<string, string>; dashboardUrl?: string } {
   if (facts?.overview) return { lines: { 'Flink dashboard': url }, dashboardUrl: url };
   if (!facts) return { lines: { Flink: `not checked: stack-deploy stopped before the deploy (the dashboard's address is ${url})` } };
-  if (check && facts.services.length === 0) return { lines: { Flink: `not deployed yet (check mode): the dashboard would answer at ${url}` } };
+  if (status === 'skipped' && facts.services.length === 0) return { lines: { Flink: `not deployed yet (check mode): the dashboard would answer at ${url}` } };
   return { lines: { Flink: `did not answer at ${url}${facts.restError ? ` (${facts.restError})` : ''}: no dashboard` } };
 }

@@ -4,6 +4,7 @@
 // platforms the image has when a pull failed for want of the node's.
 import type { Plan, Step } from '../engine/types.ts';
 import type { Inventory } from '../inventory/types.ts';
+import { fail, ok, skip, unmet } from '../steps/common.ts';
 import { shq, type Transport } from '../transport/types.ts';
 import type { PullLedger } from './pre-pull.ts';
 
@@ -65,31 +66,30 @@ export function lackingPlatforms(listed: string[], nodePlatforms: Map<string, st
   return out;
 }
 
-export interface ManifestCheckOptions {
-  check: boolean;
-  /** Check mode, and image-build of this command would push the image: its absence now is expected. */
-  planned: boolean;
-}
-
-export function planManifest(ref: string, reading: ManifestReading, nodePlatforms: Map<string, string | undefined>, o: ManifestCheckOptions): Plan {
+/**
+ * `planned`: image-build of this command would push the image (recorded in check mode): its absence now is
+ * expected there. Docker missing on the leader is what pi-setup makes.
+ */
+export function planManifest(ref: string, reading: ManifestReading, nodePlatforms: Map<string, string | undefined>, planned: boolean): Plan {
   const notChecked = `the image's platforms were not checked`;
   switch (reading.kind) {
     case 'no-docker':
-      return { kind: 'skip', msg: o.check ? `docker is not installed yet (check mode: pi-setup would install it); ${notChecked}` : `docker is not installed on the leader; ${notChecked}` };
+      return unmet(`docker is not installed on the leader; ${notChecked}`, `docker is not installed yet (check mode: pi-setup would install it); ${notChecked}`);
     case 'unknown':
-      return { kind: 'skip', msg: `could not read ${ref}'s manifest from the leader (${reading.answer}); ${notChecked}` };
+      return skip(`could not read ${ref}'s manifest from the leader (${reading.answer}); ${notChecked}`);
     case 'single':
-      return { kind: 'skip', msg: `${ref} is a single-platform image: its manifest does not list the platform; ${notChecked}` };
-    case 'absent':
-      if (o.check && o.planned) return { kind: 'skip', msg: `${ref} is not in the registry yet (check mode: image-build would push it)` };
-      return { kind: 'fail', msg: `${ref} is not in the registry: it answered "${reading.answer}". docker stack deploy was not run: the running stack is untouched` };
+      return skip(`${ref} is a single-platform image: its manifest does not list the platform; ${notChecked}`);
+    case 'absent': {
+      const msg = `${ref} is not in the registry: it answered "${reading.answer}". docker stack deploy was not run: the running stack is untouched`;
+      return planned ? unmet(msg, `${ref} is not in the registry yet (check mode: image-build would push it)`) : fail(msg);
+    }
     case 'list': {
       const lacking = lackingPlatforms(reading.platforms, nodePlatforms);
       const has = reading.platforms.join(', ') || 'no platform';
-      if (lacking.size === 0) return { kind: 'ok', msg: `${ref} has ${has}` };
+      if (lacking.size === 0) return ok(`${ref} has ${has}`);
       const which = [...lacking].map(([p, hosts]) => `${p} (${hosts.join(', ')})`).join(', ');
-      if (o.check && o.planned) return { kind: 'skip', msg: `${ref} as in the registry now lacks ${which}; check mode: image-build would push it again` };
-      return { kind: 'fail', msg: `${ref} lacks the platform of the nodes that must run it: ${which}; it has ${has}. docker stack deploy was not run: the running stack is untouched` };
+      const msg = `${ref} lacks the platform of the nodes that must run it: ${which}; it has ${has}. docker stack deploy was not run: the running stack is untouched`;
+      return planned ? unmet(msg, `${ref} as in the registry now lacks ${which}; check mode: image-build would push it again`) : fail(msg);
     }
   }
 }
@@ -99,6 +99,6 @@ export function imageManifestStep(inv: Inventory, ref: string, ledger: PullLedge
   return {
     name: 'image platforms',
     gather: ({ transport }) => readManifest(transport, ref, inv.cluster.registry.insecure),
-    plan: (facts, ctx) => planManifest(ref, parseManifest(facts), ledger.platforms, { check: ctx.check, planned }),
+    plan: (facts) => planManifest(ref, parseManifest(facts), ledger.platforms, planned),
   };
 }

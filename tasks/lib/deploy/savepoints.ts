@@ -8,7 +8,6 @@ import { STATE_DIR } from '../paths.ts';
 import type { Inventory } from '../inventory/types.ts';
 import { outputKey } from '../engine/outputs.ts';
 
-
 export interface StoppedJob {
   /** The Flink REST address of the cluster the job ran on: remembered savepoints are per cluster. */
   cluster: string;
@@ -35,27 +34,39 @@ export async function stopRunningJobs(rest: FlinkRest, targetDir: string, rememb
   if (!jobs.ok) return { ok: true, stopped: [] };
   const stopped: StoppedJob[] = [];
   for (const job of jobs.value.filter((j) => j.state === 'RUNNING')) {
-    const sp = await rest.stopWithSavepoint(job.jid, targetDir, { timeoutMs: 180_000, intervalMs: 500 });
-    if (sp.ok) {
-      stopped.push({ cluster: rest.baseUrl, name: job.name, jobId: job.jid, savepoint: sp.value, stoppedAt: Date.now() });
-      continue;
-    }
-    // A job whose tasks never got going (the stack being fixed is why) cannot take a savepoint. Its state
-    // is still somewhere: in the savepoint it was resumed from, or in its last retained checkpoint.
-    const kept = await keptState(rest, job, remembered());
-    if (!kept) {
-      return {
-        ok: false,
-        msg:
-          `stop-with-savepoint of job ${job.name} (${job.jid}) failed: ${sp.message}; it has no remembered savepoint or retained checkpoint ` +
-          `to resume from, so the stack was not updated (cancel the job yourself to deploy without its state)`,
-      };
-    }
-    const cancelled = await rest.cancel(job.jid).then((c) => (c.ok ? rest.waitForState(job.jid, isTerminal, { timeoutMs: 60_000 }) : c));
-    if (!cancelled.ok) return { ok: false, msg: `cancelling job ${job.name} (${job.jid}) failed: ${cancelled.message}; the stack was not updated` };
-    stopped.push({ cluster: rest.baseUrl, name: job.name, jobId: job.jid, savepoint: kept.path, stoppedAt: Date.now(), fallback: kept.why });
+    const one = await stopJob(rest, job, targetDir, remembered);
+    if (!one.ok) return one;
+    stopped.push(one.stopped);
   }
   return { ok: true, stopped };
+}
+
+/**
+ * Stops one job with a savepoint into `targetDir`; when none can be taken, cancels it if its state is kept
+ * elsewhere (a retained checkpoint, the savepoint it resumed from), else leaves it running and says why.
+ */
+export async function stopJob(
+  rest: FlinkRest,
+  job: Pick<JobSummary, 'jid' | 'name'>,
+  targetDir: string,
+  remembered: () => StoppedJob[] = () => recallStopped(rest.baseUrl),
+): Promise<{ ok: true; stopped: StoppedJob } | { ok: false; msg: string }> {
+  const sp = await rest.stopWithSavepoint(job.jid, targetDir, { timeoutMs: 180_000, intervalMs: 500 });
+  if (sp.ok) return { ok: true, stopped: { cluster: rest.baseUrl, name: job.name, jobId: job.jid, savepoint: sp.value, stoppedAt: Date.now() } };
+  // A job whose tasks never got going (the stack being fixed is why) cannot take a savepoint. Its state
+  // is still somewhere: in the savepoint it was resumed from, or in its last retained checkpoint.
+  const kept = await keptState(rest, job, remembered());
+  if (!kept) {
+    return {
+      ok: false,
+      msg:
+        `stop-with-savepoint of job ${job.name} (${job.jid}) failed: ${sp.message}; it has no remembered savepoint or retained checkpoint ` +
+        `to resume from, so the stack was not updated (cancel the job yourself to deploy without its state)`,
+    };
+  }
+  const cancelled = await rest.cancel(job.jid).then((c) => (c.ok ? rest.waitForState(job.jid, isTerminal, { timeoutMs: 60_000 }) : c));
+  if (!cancelled.ok) return { ok: false, msg: `cancelling job ${job.name} (${job.jid}) failed: ${cancelled.message}; the stack was not updated` };
+  return { ok: true, stopped: { cluster: rest.baseUrl, name: job.name, jobId: job.jid, savepoint: kept.path, stoppedAt: Date.now(), fallback: kept.why } };
 }
 
 /** The newest remembered stop of the job with this base name (its name without the jar digest). */
@@ -63,7 +74,7 @@ export function newestStopped(stopped: StoppedJob[], baseName: string): StoppedJ
   return stopped.filter((s) => parseJobName(s.name).name === baseName).sort((a, b) => b.stoppedAt - a.stoppedAt)[0];
 }
 
-async function keptState(rest: FlinkRest, job: JobSummary, remembered: StoppedJob[]): Promise<{ path: string; why: string } | undefined> {
+async function keptState(rest: FlinkRest, job: Pick<JobSummary, 'jid' | 'name'>, remembered: StoppedJob[]): Promise<{ path: string; why: string } | undefined> {
   const base = parseJobName(job.name).name;
   const newest = newestStopped(remembered, base);
   const checkpoint = await rest.latestCheckpoint(job.jid);

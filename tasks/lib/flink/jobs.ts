@@ -44,11 +44,34 @@ export interface JobRef {
   state: JobState;
 }
 
+/** One look at a submitted job: its state (and why it failed, when it did), or why it could not be read. */
+export type JobReading =
+  | { kind: 'read'; name: string; state: JobState; tasks?: Record<string, unknown> & { total: number; running: number; finished: number }; rootCause?: { message: string; stacktrace: string } }
+  /** `final`: the answer will not change by waiting (not a job still unlisted, not Flink busy for a moment). */
+  | { kind: 'unread'; msg: string; final: boolean };
+
 /** `sensor-window@0123456789ab` → { name: 'sensor-window', digest: '0123456789ab' }. */
 export function parseJobName(jobName: string): { name: string; digest?: string } {
   const m = /^(.*)@([0-9a-f]{12})$/.exec(jobName);
   return m?.[1] !== undefined && m[2] !== undefined ? { name: m[1], digest: m[2] } : { name: jobName };
 }
+
+/** What job-submit is asked to run, in either mode. */
+export interface SubmitRequest {
+  jar: string;
+  entryClass?: string;
+  args: string[];
+  parallelism?: number;
+  /** Start from this savepoint (a path the jobmanager can read). */
+  fromSavepoint?: string;
+  allowNonRestoredState?: boolean;
+  /** Where to put the savepoint when a running older version of the job is upgraded. */
+  savepointDir?: string;
+  /** How long the job may take to have all its tasks running (default 120 s). */
+  startTimeoutMs?: number;
+}
+
+export const DEFAULT_START_TIMEOUT_MS = 120_000;
 
 export type SubmitDecision =
   | { kind: 'running'; job: JobRef }
@@ -82,6 +105,14 @@ export function decideSubmit(jobs: JobRef[], jar: Pick<JarIdentity, 'name' | 'di
     job: older,
     msg: `job ${older.name} (${older.jid}) is ${older.state} with another jar; pass --savepoint-dir DIR to upgrade it (stop with savepoint, resume the new jar)`,
   };
+}
+
+/** The decision for a request (pure): only how the jobs were read differs between REST and `flink run`. */
+export function decisionFor(jobs: JobRef[], jar: Pick<JarIdentity, 'name' | 'digest'>, req: Pick<SubmitRequest, 'savepointDir' | 'fromSavepoint'>): SubmitDecision {
+  const opts: { savepointDir?: string; fromSavepoint?: string } = {};
+  if (req.savepointDir) opts.savepointDir = req.savepointDir;
+  if (req.fromSavepoint) opts.fromSavepoint = req.fromSavepoint;
+  return decideSubmit(jobs, jar, opts);
 }
 
 /** Program arguments as given, plus the jar digest that names the job. */

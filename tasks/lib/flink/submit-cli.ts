@@ -1,13 +1,12 @@
 // The seed's way of submitting, kept as `--mode cli`: copy the jar to the host running the jobmanager, into
 // its container, and `flink run -d` there. Works over any Transport (SSH to a Pi, or this machine), needs no
 // open REST port, but sees less than the REST API: a job that fails after starting is reported by state only.
+// The pieces the job-submit steps (steps/flink/) are made of; the steps decide.
 
 import { makeStagingDir, removeStagingDir } from '../transport/staging.ts';
 import { shq, type Transport } from '../transport/types.ts';
-import { jarIdentity, programArgs, type JarIdentity, type JobRef, type SubmitDecision } from './jobs.ts';
+import { programArgs, type JarIdentity, type JobReading, type JobRef, type SubmitRequest } from './jobs.ts';
 import { JOB_STATES, rootCauseLine } from './rest.ts';
-import { planSubmit, type SubmitOutcome, type SubmitRequest } from './submit-rest.ts';
-import { waitFor, type Probe } from '../engine/wait.ts';
 
 export interface CliSubmitRequest extends SubmitRequest {
   /** docker stack name: the container is <stack>_jobmanager.<n>.<id>. */
@@ -73,122 +72,54 @@ export function flinkRunCommand(container: string, jarInContainer: string, req: 
   return flinkInContainer(container, argv);
 }
 
-export interface CliFacts {
-  container: string;
-  jar: JarIdentity;
-  jobs: JobRef[];
-}
+type Done<T> = ({ ok: true } & T) | { ok: false; msg: string };
 
-/** Read-only: the jobmanager's container, the jar's identity and `flink list -a`. */
-export async function gatherCli(t: Transport, req: CliSubmitRequest): Promise<Found<CliFacts>> {
-  const sudo = req.sudo === true;
-  const cid = await findJobmanager(t, req.stack, sudo);
-  if (!cid.ok) return cid;
-  let jar: JarIdentity;
-  try {
-    jar = await jarIdentity(req.jar);
-  } catch (err) {
-    return { ok: false, message: `cannot read ${req.jar}: ${err instanceof Error ? err.message : String(err)}` };
-  }
-  const jobs = await listJobs(t, cid.value, sudo);
-  if (!jobs.ok) return jobs;
-  return { ok: true, value: { container: cid.value, jar, jobs: jobs.value } };
-}
-
-/** The same decision as over REST: only how the facts were read differs. */
-export function planCli(facts: CliFacts, req: SubmitRequest): SubmitDecision {
-  return planSubmit(facts, req);
-}
-
-export async function applyCli(t: Transport, req: CliSubmitRequest, facts: CliFacts, decision: SubmitDecision): Promise<SubmitOutcome> {
-  const sudo = req.sudo === true;
-  const cid = facts.container;
-  const jar = facts.jar;
-  switch (decision.kind) {
-    case 'running':
-      return {
-        status: 'ok',
-        jobId: decision.job.jid,
-        jobName: decision.job.name,
-        state: decision.job.state,
-        webUi: '',
-        msg: `${decision.job.name} already ${decision.job.state.toLowerCase()} with this jar (${t.host}:${cid})`,
-      };
-    case 'conflict':
-      return { status: 'failed', jobId: decision.job.jid, msg: decision.msg };
-    case 'submit':
-      return runJar(t, cid, req, jar, req.fromSavepoint);
-    case 'upgrade': {
-      const stop = await t.exec(flinkInContainer(cid, ['stop', '--savepointPath', req.savepointDir ?? '', decision.job.jid]), { sudo, timeoutMs: FLINK_TIMEOUT_MS });
-      const sp = parseSavepointPath(stop.stdout + stop.stderr);
-      if (stop.code !== 0 || !sp) {
-        return { status: 'failed', jobId: decision.job.jid, msg: `could not stop ${decision.job.name} with a savepoint: ${rootCauseLine(stop.stderr || stop.stdout) ?? `exit ${stop.code}`}` };
-      }
-      const started = await runJar(t, cid, req, jar, sp);
-      if (started.status === 'failed') return { ...started, msg: `${started.msg}\nthe previous version was stopped; its savepoint is ${sp}` };
-      return { ...started, savepoint: sp, msg: `upgraded ${decision.job.name} from its savepoint ${sp}` };
-    }
-  }
-}
-
-/** gather → plan → apply in one call. */
-export async function submitJobCli(t: Transport, req: CliSubmitRequest): Promise<SubmitOutcome> {
-  const facts = await gatherCli(t, req);
-  if (!facts.ok) return { status: 'failed', msg: facts.message };
-  return applyCli(t, req, facts.value, planCli(facts.value, req));
-}
-
-async function listJobs(t: Transport, cid: string, sudo: boolean): Promise<Found<JobRef[]>> {
+/** `flink list -a` in the container: every job the cluster knows. */
+export async function listJobs(t: Transport, cid: string, sudo: boolean): Promise<Found<JobRef[]>> {
   const r = await t.exec(flinkInContainer(cid, ['list', '-a']), { sudo, timeoutMs: FLINK_TIMEOUT_MS });
   if (r.code !== 0) return { ok: false, message: `flink list in ${cid} failed: ${rootCauseLine(r.stderr || r.stdout) ?? `exit ${r.code}`}` };
   return { ok: true, value: parseFlinkList(r.stdout) };
 }
 
-async function runJar(t: Transport, cid: string, req: CliSubmitRequest, jar: JarIdentity, savepoint: string | undefined): Promise<SubmitOutcome> {
+/** One look at a submitted job through `flink list -a`, which says no more than its state. */
+export async function readJobCli(t: Transport, cid: string, jobId: string, sudo: boolean): Promise<JobReading> {
+  const jobs = await listJobs(t, cid, sudo);
+  if (!jobs.ok) return { kind: 'unread', msg: jobs.message, final: true };
+  const job = jobs.value.find((j) => j.jid === jobId);
+  return job ? { kind: 'read', name: job.name, state: job.state } : { kind: 'unread', msg: `job ${jobId} not listed yet`, final: false };
+}
+
+/** `flink stop --savepointPath DIR`: the savepoint it wrote. */
+export async function stopWithSavepointCli(t: Transport, cid: string, dir: string, job: JobRef, sudo: boolean): Promise<Done<{ savepoint: string }>> {
+  const stop = await t.exec(flinkInContainer(cid, ['stop', '--savepointPath', dir, job.jid]), { sudo, timeoutMs: FLINK_TIMEOUT_MS });
+  const sp = parseSavepointPath(stop.stdout + stop.stderr);
+  if (stop.code !== 0 || !sp) return { ok: false, msg: `could not stop ${job.name} with a savepoint: ${rootCauseLine(stop.stderr || stop.stdout) ?? `exit ${stop.code}`}` };
+  return { ok: true, savepoint: sp };
+}
+
+/** Copies the jar into the container (through a private staging directory) and runs it detached: the job's id. */
+export async function runJarCli(t: Transport, cid: string, req: CliSubmitRequest, jar: JarIdentity, savepoint: string | undefined): Promise<Done<{ jobId: string }>> {
   const sudo = req.sudo === true;
   // A fresh 0700 directory: a fixed /tmp/fridge-jobs let any local user of the Pi own it and swap the jar
   // between the upload and the (root) docker cp.
   const staging = await makeStagingDir(t, 'fridge-job', req.stagingDir);
-  if (!staging.ok) return { status: 'failed', msg: staging.message };
+  if (!staging.ok) return { ok: false, msg: staging.message };
   const onHost = `${staging.dir}/${jar.uploadName}`;
   const inContainer = `/tmp/${jar.uploadName}`;
   try {
     await t.putFile(jar.path, onHost);
     const cp = await t.exec(`docker cp ${shq(onHost)} ${shq(`${cid}:${inContainer}`)}`, { sudo, timeoutMs: FLINK_TIMEOUT_MS });
-    if (cp.code !== 0) return { status: 'failed', msg: `docker cp into ${cid} failed: ${(cp.stderr || cp.stdout).trim()}` };
+    if (cp.code !== 0) return { ok: false, msg: `docker cp into ${cid} failed: ${(cp.stderr || cp.stdout).trim()}` };
   } finally {
     await removeStagingDir(t, staging.dir);
   }
-
   const run = await t.exec(flinkRunCommand(cid, inContainer, req, jar, savepoint), { sudo, timeoutMs: FLINK_TIMEOUT_MS });
   const jobId = parseSubmittedJobId(run.stdout);
   if (run.code !== 0 || !jobId) {
     const cause = rootCauseLine(afterHeadline(run.stdout + '\n' + run.stderr)) ?? `exit ${run.code}`;
-    return { status: 'failed', msg: `flink run refused ${jar.name}: ${cause}` };
+    return { ok: false, msg: `flink run refused ${jar.name}: ${cause}` };
   }
-
-  const timeoutMs = req.startTimeoutMs ?? 120_000;
-  const state = await waitFor(
-    async (): Promise<Probe<Found<JobRef>>> => {
-      const jobs = await listJobs(t, cid, sudo);
-      if (!jobs.ok) return { done: true, result: jobs };
-      const job = jobs.value.find((j) => j.jid === jobId);
-      if (!job) return { done: false, last: `job ${jobId} not listed yet` };
-      if (job.state === 'RUNNING' || job.state === 'FINISHED') return { done: true, result: { ok: true, value: job } };
-      if (job.state === 'FAILED' || job.state === 'CANCELED') return { done: true, result: { ok: false, message: `job ${job.name} ${job.state}: its root exception is in the web UI or GET /jobs/${jobId}/exceptions` } };
-      return { done: false, last: `job ${job.name} ${job.state}` };
-    },
-    { timeoutMs, intervalMs: 2_000 },
-  );
-  if (!state.ok) return { status: 'failed', jobId, msg: state.message };
-  return {
-    status: 'changed',
-    jobId,
-    jobName: state.value.name,
-    state: state.value.state,
-    webUi: '',
-    msg: `submitted with flink run in ${t.host}:${cid}${savepoint ? ` from savepoint ${savepoint}` : ''}`,
-  };
+  return { ok: true, jobId };
 }
 
 /** `flink run` prints usage noise first; the exception follows this headline. */

@@ -25,18 +25,17 @@ export function jreRecipeHash(p: PlatformInfo): string {
   return h.update(`\0${p.debArch}\0${p.platform}`).digest('hex').slice(0, 16);
 }
 
-export type BaseResult = { tag: string; status: 'ok' | 'changed'; seconds: number } | { tag: string; status: 'failed'; msg: string; seconds: number };
+/** The recipe hash the local base carries; undefined when there is no such image. */
+export async function jreBaseLabel(p: PlatformInfo): Promise<string | undefined> {
+  const have = await $({ quiet: true, nothrow: true })`docker image inspect --format ${`{{index .Config.Labels "${RECIPE_LABEL}"}}`} ${jreBaseTag(p)}`;
+  return have.exitCode === 0 ? have.stdout.trim() : undefined;
+}
 
-/** Builds the base for one platform unless an image from the same recipe is already there. */
-export async function ensureJreBase(p: PlatformInfo, log: (line: string) => void = () => {}): Promise<BaseResult> {
+/** Builds the base for one platform from the recipe (debootstrap, under QEMU for ARM): minutes. */
+export async function buildJreBase(p: PlatformInfo): Promise<{ ok: true; seconds: number } | { ok: false; msg: string }> {
   const tag = jreBaseTag(p);
-  const hash = jreRecipeHash(p);
   const t0 = Date.now();
-  const seconds = (): number => Math.round((Date.now() - t0) / 100) / 10;
-  const have = await $({ quiet: true, nothrow: true })`docker image inspect --format ${`{{index .Config.Labels "${RECIPE_LABEL}"}}`} ${tag}`;
-  if (have.exitCode === 0 && have.stdout.trim() === hash) return { tag, status: 'ok', seconds: seconds() };
-  log(`building ${tag} (debootstrap ${p.debArch}${p.debArch === 'amd64' ? '' : ' under QEMU'})`);
-  const r = await $({ quiet: true, nothrow: true })`${RECIPE} ${p.debArch} ${p.platform} ${tag} ${`${RECIPE_LABEL}=${hash} org.opencontainers.image.title=fridge-jre`}`;
-  if (r.exitCode !== 0) return { tag, status: 'failed', msg: `${RECIPE} ${p.debArch} failed: ${(r.stderr + r.stdout).trim().split('\n').slice(-8).join(' | ')}`, seconds: seconds() };
-  return { tag, status: 'changed', seconds: seconds() };
+  const r = await $({ quiet: true, nothrow: true })`${RECIPE} ${p.debArch} ${p.platform} ${tag} ${`${RECIPE_LABEL}=${jreRecipeHash(p)} org.opencontainers.image.title=fridge-jre`}`;
+  if (r.exitCode !== 0) return { ok: false, msg: `${RECIPE} ${p.debArch} failed: ${(r.stderr + r.stdout).trim().split('\n').slice(-8).join(' | ')}` };
+  return { ok: true, seconds: Math.round((Date.now() - t0) / 100) / 10 };
 }

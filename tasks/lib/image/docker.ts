@@ -48,14 +48,16 @@ export interface LocalImage {
   variant: string;
   /** Hash of the layer chain: equal for two images that differ only in metadata (labels). */
   contentKey: string;
+  /** repo@sha256:… for each repository this image was pushed to or pulled from. */
+  repoDigests: string[];
 }
 
 export async function inspectImage(ref: string): Promise<LocalImage | undefined> {
   const r = await docker(['image', 'inspect', '--format', '{{json .}}', ref]);
   if (!r.ok) return undefined;
-  const j = JSON.parse(r.stdout) as { Id: string; Size: number; Architecture: string; Variant?: string; Config?: { Labels?: Record<string, string> | null }; RootFS?: { Layers?: string[] } };
+  const j = JSON.parse(r.stdout) as { Id: string; Size: number; Architecture: string; Variant?: string; Config?: { Labels?: Record<string, string> | null }; RootFS?: { Layers?: string[] }; RepoDigests?: string[] | null };
   const contentKey = createHash('sha256').update((j.RootFS?.Layers ?? []).join(',')).digest('hex');
-  return { id: j.Id, sizeBytes: j.Size, labels: j.Config?.Labels ?? {}, architecture: j.Architecture, variant: j.Variant ?? '', contentKey };
+  return { id: j.Id, sizeBytes: j.Size, labels: j.Config?.Labels ?? {}, architecture: j.Architecture, variant: j.Variant ?? '', contentKey, repoDigests: j.RepoDigests ?? [] };
 }
 
 /** A reference's manifest in the registry: a list (platform → digest) or a single image (its layers). */

@@ -3,32 +3,11 @@
 import { convergeStep, flinkOutputs } from '../deploy/converge.ts';
 import { flinkUrl } from '../deploy/endpoints.ts';
 import { numberOption, type Phase, type PhaseOption } from '../engine/phase.ts';
-import type { Step } from '../engine/types.ts';
-import { leader, type Inventory } from '../inventory/types.ts';
-import { shq } from '../transport/types.ts';
-import { planStack } from './stack-deploy.ts';
+import { leader } from '../inventory/types.ts';
+import { planStack } from '../stack/plan.ts';
+import { scaleStep } from '../steps/stack/scale.ts';
 
 const SCALABLE = ['taskmanager', 'mosquitto'] as const;
-
-export function scaleStep(inv: Inventory, service: string, replicas: number): Step<{ current: number | undefined }> {
-  const full = `${inv.cluster.stackName}_${service}`;
-  return {
-    name: `scale ${full}`,
-    async gather({ transport }) {
-      const r = await transport.exec(`docker service inspect --format '{{.Spec.Mode.Replicated.Replicas}}' ${shq(full)}`, { sudo: true });
-      const n = Number(r.stdout.trim());
-      return { current: r.code === 0 && Number.isInteger(n) ? n : undefined };
-    },
-    plan({ current }) {
-      if (current === undefined) return { kind: 'fail', msg: `service ${full} is not deployed: run stack-deploy first` };
-      if (current === replicas) return { kind: 'ok', msg: `${full} already has ${replicas} replicas` };
-      return {
-        kind: 'change',
-        changes: [{ summary: `${full}: ${current} → ${replicas} replicas`, actions: [{ kind: 'run', command: `docker service scale --detach ${shq(full)}=${replicas}`, sudo: true }] }],
-      };
-    },
-  };
-}
 
 const DAY_MS = 24 * 3_600_000;
 
@@ -82,7 +61,7 @@ export const phase: Phase = {
       hosts: [lead],
       steps: [scaleStep(inv, service, replicas), converge],
     });
-    const flink = flinkOutputs(flinkUrl(inv), run.output(converge, lead), run.check);
+    const flink = flinkOutputs(flinkUrl(inv), run.output(converge, lead), run.statusOf(converge, lead));
     Object.assign(run.outputs, flink.lines);
     if (flink.dashboardUrl) run.result.dashboardUrl = flink.dashboardUrl;
   },

@@ -1,37 +1,25 @@
 // stack-deploy: the seed's "Deploying Flink image on a Cluster", from a stack generated from the inventory.
 import { CONVERGE_LEFT, convergeStep, flinkOutputs, type ConvergeFacts, type Expectation } from '../deploy/converge.ts';
-import { flinkUrl, stackDir } from '../deploy/endpoints.ts';
+import { flinkUrl } from '../deploy/endpoints.ts';
+import { deployedImageStep } from '../deploy/emulation.ts';
 import { BUILT_IMAGE, resolveImageRef } from '../deploy/image-ref.ts';
 import { imageManifestStep, parseManifest, readManifest } from '../deploy/manifest-check.ts';
 import { flinkHosts, imagePulledStep, missingPlatform, pullLedger, pullStopMessage, type PullLedger } from '../deploy/pre-pull.ts';
-import { rememberStopped, savepointDir, STOPPED_JOBS, stopRunningJobs } from '../deploy/savepoints.ts';
-import { FlinkRest } from '../flink/rest.ts';
-import { enabledServices, serviceImagesStep } from '../deploy/service-images-step.ts';
+import { STOPPED_JOBS } from '../deploy/savepoints.ts';
 import { LOCALHOST } from '../inventory/local-host.ts';
-import { registryLoginStep, stackDeployStep, stackDigest, stackFilesStep, stackSecretsStep } from '../deploy/stack-steps.ts';
 import { numberOption, type Phase } from '../engine/phase.ts';
 import type { Run } from '../engine/runner.ts';
-import { formatConfigProblems, generateFlinkConfig, profileFromInventory } from '../flink/config.ts';
-import { leader, type HostSpec, type Inventory } from '../inventory/types.ts';
-import { generateStack } from '../stack/generate.ts';
-import type { GeneratedStack } from '../stack/types.ts';
+import type { WaitStep } from '../engine/types.ts';
+import { leader, type HostSpec } from '../inventory/types.ts';
+import { planStack } from '../stack/plan.ts';
+import { stackDeployStep, stackDigest } from '../steps/stack/deploy.ts';
+import { stackFilesStep } from '../steps/stack/files.ts';
+import { registryLoginStep } from '../steps/stack/registry-login.ts';
+import { stackSecretsStep } from '../steps/stack/secrets.ts';
+import { enabledServices, serviceImagesStep } from '../steps/stack/service-images.ts';
+import { stopJobsStep, stoppedJobMessages } from '../steps/stack/stop-jobs.ts';
 
 export const DEFAULT_CONVERGE_TIMEOUT_S = 600;
-
-/** The stack this inventory and image give (pure), or the message saying why there is none. */
-export function planStack(inv: Inventory, imageRef: string): { ok: true; stack: GeneratedStack; warnings: string[] } | { ok: false; msg: string } {
-  const cfg = generateFlinkConfig(profileFromInventory(inv));
-  if (!cfg.ok) return { ok: false, msg: formatConfigProblems(cfg.problems) };
-  const stack = generateStack(inv, { imageRef, flinkConfig: cfg.config.text });
-  const errors = stack.problems.filter((p) => p.severity === 'error');
-  if (errors.length) return { ok: false, msg: errors.map((p) => `${p.subject}: ${p.message}`).join('; ') };
-  return { ok: true, stack, warnings: stack.problems.filter((p) => p.severity === 'warning').map((w) => `${w.subject}: ${w.message}`) };
-}
-
-async function deployedDigest(run: Run): Promise<string | undefined> {
-  const t = await run.transport(leader(run.inventory)).catch(() => undefined);
-  return t ? (await t.get(`${stackDir(run.inventory)}/.deployed.sha256`, { sudo: true }).catch(() => undefined))?.trim() : undefined;
-}
 
 /** The platforms the image's manifest list has, read from the leader; only worth a request when a pull lacked one. */
 async function listedPlatforms(run: Run, lead: HostSpec, imageRef: string, ledger: PullLedger): Promise<string[] | undefined> {
@@ -55,19 +43,29 @@ export const phase: Phase = {
     },
   },
   async run(run) {
-    const facts = await deployStack(run);
-    const flink = flinkOutputs(flinkUrl(run.inventory), facts, run.check);
+    const lead = leader(run.inventory);
+    const converge = await deployStack(run);
+    const flink = flinkOutputs(flinkUrl(run.inventory), converge && run.output(converge, lead), converge && run.statusOf(converge, lead));
     Object.assign(run.outputs, flink.lines);
     if (flink.dashboardUrl) run.result.dashboardUrl = flink.dashboardUrl;
   },
 };
 
-/** The phase's work; what the convergence step found, when it ran. */
-async function deployStack(run: Run): Promise<ConvergeFacts | undefined> {
+/** The phase's work; the convergence step, when the phase got as far as playing it. */
+async function deployStack(run: Run): Promise<WaitStep<ConvergeFacts> | undefined> {
   const inv = run.inventory;
   const lead = leader(inv);
   const built = run.output(BUILT_IMAGE, LOCALHOST);
-  const imageRef = resolveImageRef(inv, run.args.image, built);
+  const given = resolveImageRef(inv, run.args.image, built);
+  // Virtual nodes may stand for another platform than their engine's (sim up --arch armv7): they run its own
+  // manifest under QEMU. A real Pi's engine is its platform, so real inventories skip the question.
+  const emulation = inv.cluster.virtual ? deployedImageStep(inv, given) : undefined;
+  if (emulation) {
+    await run.play({ name: `image for ${inv.cluster.platforms.join(', ')}`, hosts: [lead], steps: [emulation] });
+    if (run.active([lead]).length === 0) return undefined;
+  }
+  const deployed = (emulation && run.output(emulation, lead)) || { ref: given };
+  const imageRef = deployed.ref;
   const planned = planStack(inv, imageRef);
   if (!planned.ok) {
     run.fail(lead.name, 'generate stack', planned.msg);
@@ -93,34 +91,21 @@ async function deployStack(run: Run): Promise<ConvergeFacts | undefined> {
     await run.play({ name: `image ${imageRef} in the registry`, hosts: [lead], steps: [registryLoginStep(inv), imageManifestStep(inv, imageRef, ledger, pushedLater)] });
   }
   if (run.active([lead]).length === 0) return undefined;
-  // A stack update restarts Flink: keep running jobs by stopping them with a savepoint first.
-  let stoppedAny = false;
-  if (!run.check && run.active([lead]).length > 0) {
-    const deployed = await deployedDigest(run);
-    if (deployed !== undefined && deployed !== stackDigest(stack)) {
-      const stopped = await stopRunningJobs(new FlinkRest({ baseUrl: flinkUrl(inv), timeoutMs: 5_000 }), savepointDir(inv));
-      if (!stopped.ok) {
-        run.fail(lead.name, 'stop jobs with savepoint', stopped.msg);
-        return undefined;
-      }
-      for (const s of stopped.stopped) {
-        if (s.fallback) run.message('warning', `job ${s.name}: ${s.fallback}; it resumes from ${s.savepoint}`);
-        else run.message('info', `stopped job ${s.name} with savepoint ${s.savepoint}`);
-      }
-      run.record(STOPPED_JOBS, lead, stopped.stopped);
-      rememberStopped(stopped.stopped);
-      stoppedAny = stopped.stopped.length > 0;
-    }
-  }
+  // Built before the jobs stop: their downtime should not include a build, and a failed build leaves them running.
   if (enabledServices(inv).length > 0) {
     await run.play({ name: 'optional services', hosts: [LOCALHOST], steps: [serviceImagesStep(inv)] });
     if (run.active([LOCALHOST]).length === 0) return undefined;
   }
+  // A stack update restarts Flink: keep running jobs by stopping them with a savepoint first.
+  await run.play({ name: `running jobs on stack ${inv.cluster.stackName}`, hosts: [lead], steps: [stopJobsStep(inv, stackDigest(stack))] });
+  const stopped = run.output(STOPPED_JOBS, lead) ?? [];
+  for (const m of stoppedJobMessages(stopped)) run.message(m.level, m.text);
+  if (run.active([lead]).length === 0) return undefined;
   const timeoutMs = numberOption(run.args, phase.options ?? {}, 'converge-timeout') ?? DEFAULT_CONVERGE_TIMEOUT_S * 1000;
   const want: Expectation = { slotsPerTaskmanager: inv.cluster.flink.slotsPerTaskmanager };
   // The jobs' downtime should end when the new cluster can run them, not when its last taskmanager is
   // up: job-submit resubmits them as soon as the new jobmanager answers, then waits for the rest.
-  const resumeFirst = stoppedAny && run.runsLater('job-submit');
+  const resumeFirst = stopped.length > 0 && run.runsLater('job-submit');
   if (resumeFirst) want.forResume = true;
   const started = Date.now();
   const converge = convergeStep(inv, want, timeoutMs, resumeFirst ? 'ready to resume jobs' : 'converged');
@@ -132,10 +117,10 @@ async function deployStack(run: Run): Promise<ConvergeFacts | undefined> {
       ...(isPrivate ? [] : [registryLoginStep(inv)]),
       stackFilesStep(inv, stack),
       stackSecretsStep(stack),
-      stackDeployStep(inv, stack),
+      stackDeployStep(inv, stack, { pinned: deployed.emulates !== undefined }),
       converge,
     ],
   });
   if (resumeFirst && run.active([lead]).length > 0) run.record(CONVERGE_LEFT, lead, Math.max(60_000, timeoutMs - (Date.now() - started)));
-  return run.output(converge, lead);
+  return converge;
 }

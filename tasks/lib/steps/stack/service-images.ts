@@ -1,10 +1,10 @@
 // The optional services' images (Mosquitto, Prometheus, visualizer) built from Debian and pushed, before the
 // stack that runs them is deployed; only the ones the registry lacks.
-import type { Step } from '../engine/types.ts';
-import type { Inventory } from '../inventory/types.ts';
-import { buildServiceImages, registryHas } from '../stack/build-service-images.ts';
-import { isBuiltService, serviceImage } from '../stack/service-images.ts';
-import type { ServiceName } from '../stack/types.ts';
+import type { Step } from '../../engine/types.ts';
+import type { Inventory } from '../../inventory/types.ts';
+import { buildServiceImages, registryHas } from '../../stack/build-service-images.ts';
+import { isBuiltService, serviceImage } from '../../stack/service-images.ts';
+import type { ServiceName } from '../../stack/types.ts';
 
 export function enabledServices(inv: Inventory): ServiceName[] {
   return (Object.entries(inv.cluster.services) as Array<[ServiceName, boolean]>).filter(([, on]) => on).map(([name]) => name);
