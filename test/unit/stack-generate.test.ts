@@ -228,7 +228,7 @@ describe('generateStack: optional services', () => {
     expect(stack.problems.map((p) => [p.severity, p.subject])).toEqual([['error', 'grafana']]);
     expect(stack.problems[0]!.message).toMatch(/Grafana is not packaged by Debian/);
     expect(Object.keys(doc.services).sort()).toEqual(['jobmanager', 'mosquitto', 'prometheus', 'taskmanager', 'visualizer']);
-    expect(svc(doc, 'mosquitto').image).toBe('10.77.0.1:5000/fridge/mosquitto:2.0-bookworm-1');
+    expect(svc(doc, 'mosquitto').image).toBe('10.77.0.1:5000/fridge/mosquitto:2.0-bookworm-2');
     expect(svc(doc, 'visualizer').image).toBe('10.77.0.1:5000/fridge/visualizer:1-bookworm-1');
     expect(svc(doc, 'visualizer').deploy.placement.constraints).toEqual(['node.hostname == worker01', 'node.role == manager']);
     expect(svc(doc, 'visualizer').volumes).toEqual([{ type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock' }]);

@@ -31,9 +31,25 @@ export function prometheusConfig(stack: string): string {
   });
 }
 
-/** Mosquitto 2 listens on loopback only unless told otherwise; sensors on the LAN publish anonymously as in the seed. */
+/**
+ * Mosquitto 2 listens on loopback only unless told otherwise; sensors on the LAN publish anonymously as in the seed.
+ * The job's MQTT source acknowledges readings only after the checkpoint that covers them: the default cap of 20
+ * unacknowledged messages would limit it to 20 readings per checkpoint interval, and the default queue of 1000
+ * would drop readings for its persistent session while the job restarts.
+ */
 export function mosquittoConfig(): string {
-  return ['listener 1883 0.0.0.0', 'allow_anonymous true', 'persistence false', 'log_dest stdout', ''].join('\n');
+  return [
+    'listener 1883 0.0.0.0',
+    'allow_anonymous true',
+    'persistence false',
+    'log_dest stdout',
+    '# The Flink job\'s MQTT source (jobs/sensor-window) acknowledges readings only after the checkpoint that covers',
+    '# them: the default cap of 20 unacknowledged messages would limit it to 20 readings per checkpoint interval,',
+    '# and the default queue of 1000 would drop QoS 1 readings for its persistent session while the job restarts.',
+    'max_inflight_messages 0',
+    'max_queued_messages 100000',
+    '',
+  ].join('\n');
 }
 
 export const GRAFANA_DASHBOARDS_DIR = '/etc/grafana/dashboards';

@@ -10,7 +10,7 @@ import type { ServiceName } from './types.ts';
  * registry then see a new image) and record the recipe's new hash; a unit test fails until both are done.
  */
 export const BUILT_SERVICES = {
-  mosquitto: { tag: '2.0-bookworm-1', recipe: '306d08468d1adb29' },
+  mosquitto: { tag: '2.0-bookworm-2', recipe: '758a2b848b342cc9' },
   prometheus: { tag: '2.42-bookworm-1', recipe: 'ba6f8bac43905485' },
   visualizer: { tag: '1-bookworm-1', recipe: 'b62c9d06fce83f3a' },
 } as const;

@@ -10,6 +10,8 @@ public class SensorReading {
     public long sensorSequence;
     /** Readings of this sensor seen since the job first started, carried across savepoints (keyed state). */
     public long runningCount;
+    /** When the sensor took it (ms since the epoch, the sensor's clock): the window results carry the newest, for latency. */
+    public long timestamp;
 
     public SensorReading() {}
 

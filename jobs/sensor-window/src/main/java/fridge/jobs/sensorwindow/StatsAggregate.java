@@ -21,6 +21,7 @@ public class StatsAggregate implements AggregateFunction<SensorReading, WindowSt
         // avg holds the running sum until getResult.
         acc.avg += r.value;
         acc.runningCount = Math.max(acc.runningCount, r.runningCount);
+        acc.newestTimestamp = Math.max(acc.newestTimestamp, r.timestamp);
         return acc;
     }
 
@@ -33,6 +34,7 @@ public class StatsAggregate implements AggregateFunction<SensorReading, WindowSt
         out.max = acc.max;
         out.avg = acc.count == 0 ? 0.0 : acc.avg / acc.count;
         out.runningCount = acc.runningCount;
+        out.newestTimestamp = acc.newestTimestamp;
         return out;
     }
 
@@ -45,6 +47,7 @@ public class StatsAggregate implements AggregateFunction<SensorReading, WindowSt
         m.max = Math.max(a.max, b.max);
         m.avg = a.avg + b.avg;
         m.runningCount = Math.max(a.runningCount, b.runningCount);
+        m.newestTimestamp = Math.max(a.newestTimestamp, b.newestTimestamp);
         return m;
     }
 }

@@ -11,6 +11,8 @@ public class WindowStats {
     public double avg;
     /** The sensor's running count at the last reading of the window. */
     public long runningCount;
+    /** The newest reading's sensor timestamp (ms since the epoch): result time minus this is the latency. */
+    public long newestTimestamp;
 
     public WindowStats() {}
 
