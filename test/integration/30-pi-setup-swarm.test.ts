@@ -94,7 +94,7 @@ describe('pi-setup and swarm on 5 fresh virtual Pis', () => {
     expect(rows.find((r) => r.hostname === 'pi1')?.manager).toBe('Leader');
     expect(rows.filter((r) => r.manager !== '').map((r) => r.hostname)).toEqual(['pi1']);
     const labels = JSON.parse((await onNode('pi1', `docker node inspect --format '{{json .Spec.Labels}}' pi3`)).stdout) as Record<string, string>;
-    expect(labels).toEqual({ model: '3B', memory: '1024', role: 'worker' });
+    expect(labels).toEqual({ model: '3B', memory: '1024', role: 'worker', 'fridge.emulates': 'linux/arm/v7' });
   }, 15 * 60_000);
 
   it('hardening: password login refused, key login works, password locked, daemon.json in place', async () => {

@@ -1,6 +1,8 @@
-// status shows the example job's records lost and counted twice next to the job, and nothing extra without them.
+// status shows the example job's records lost and counted twice next to the job, and nothing extra without them;
+// per node, the memory its engine reports and its platform (what a virtual node stands for).
 import { describe, expect, it } from 'vitest';
-import { formatStatus, type ClusterStatus } from '../../tasks/lib/deploy/status.ts';
+import { formatStatus, parseNodeInspect, parseNodeLs, statusStep, withDescriptions, type ClusterStatus } from '../../tasks/lib/deploy/status.ts';
+import { ctxFor } from './steps-fixture.ts';
 
 const base: ClusterStatus = {
   nodes: [],
@@ -25,5 +27,36 @@ describe('status: the example job readings', () => {
     const text = formatStatus(base);
     expect(text).toContain('JOB                 ID   STATE\n');
     expect(text).not.toContain('READINGS');
+  });
+});
+
+describe('status: what each node reports to swarm', () => {
+  const ls = 'pi1\tReady\tActive\tLeader\tid1\npi2\tReady\tActive\t\tid2\npi9\tDown\tActive\t\tid9\n';
+  const inspect = 'id1\t1073741824\tx86_64\tlinux/arm/v7\nid2\t1073741824\tarmv7l\t\n';
+
+  it('shows memory and the engine architecture, with what a virtual node stands for', () => {
+    const nodes = withDescriptions(parseNodeLs(ls), parseNodeInspect(inspect));
+    expect(nodes[0]).toMatchObject({ hostname: 'pi1', memoryBytes: 1073741824, arch: 'x86_64', emulates: 'linux/arm/v7' });
+    expect(nodes[1]).not.toHaveProperty('emulates');
+    const text = formatStatus({ ...base, nodes });
+    expect(text).toContain('NODE  STATUS  AVAILABILITY  ROLE    MEMORY    PLATFORM');
+    expect(text).toContain('pi1   Ready   Active        Leader  1024 MiB  x86_64 (stands for linux/arm/v7)');
+    expect(text).toMatch(/^pi2 +Ready +Active +worker +1024 MiB +armv7l$/m);
+    // A node inspect could not describe keeps its row, without the columns it lacks.
+    expect(text).toMatch(/^pi9 +Down +Active +worker$/m);
+  });
+
+  it('keeps the rows of `docker node ls` alone when inspect said nothing', () => {
+    expect(withDescriptions(parseNodeLs(ls), parseNodeInspect(''))[0]).toEqual({ hostname: 'pi1', status: 'Ready', availability: 'Active', manager: 'Leader', id: 'id1' });
+  });
+});
+
+describe('status step', () => {
+  // ctxFor's transport throws if touched: the plan only decides, the phase keeps what was read.
+  it('is ok with nodes and fails on a host that is no manager, without touching the host', () => {
+    const ctx = ctxFor('pi1');
+    expect(statusStep.plan({ ...base, nodes: parseNodeLs('pi1\tReady\tActive\tLeader\tid1\n') }, ctx)).toEqual({ kind: 'ok' });
+    expect(statusStep.plan(base, ctx)).toEqual({ kind: 'fail', msg: 'pi1 is not a swarm manager: run the swarm phase' });
+    expect(statusStep.output).toBeUndefined();
   });
 });

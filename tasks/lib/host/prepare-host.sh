@@ -14,7 +14,7 @@ if command -v dockerd >/dev/null 2>&1 && ! dpkg-query -W -f='${Status}' docker.i
 else
   want docker.io
 fi
-for p in sudo debootstrap qemu-user-static binfmt-support docker-registry openssh-server openssh-client sshpass curl ca-certificates iproute2 shellcheck apt-cacher-ng openjdk-17-jdk-headless maven python3-pip git gnupg mtools dosfstools xz-utils fdisk openssl; do want "$p"; done
+for p in sudo debootstrap qemu-user-static binfmt-support docker-registry openssh-server openssh-client sshpass curl ca-certificates iproute2 shellcheck apt-cacher-ng openjdk-17-jdk-headless maven python3-pip git gnupg mtools dosfstools xz-utils fdisk openssl lxcfs fuse3 mosquitto mosquitto-clients; do want "$p"; done
 
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then log "missing packages ${need_pkgs[*]} and not root: install them first"; exit 1; fi
@@ -25,9 +25,28 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
   # Debian's packages start their own services where systemd runs; here it does not, so stop stray ones.
   pkill -x docker-registry 2>/dev/null || true
   # Where systemd does run (GitHub's runners), keep it from holding :5000 and :3142, which the virtual fridge uses.
-  if [ -d /run/systemd/system ]; then systemctl disable --now docker-registry apt-cacher-ng >/dev/null 2>&1 || true; fi
+  # The job's MQTT tests start their own mosquitto on a free loopback port; the system one is not used.
+  if [ -d /run/systemd/system ]; then systemctl disable --now docker-registry apt-cacher-ng mosquitto >/dev/null 2>&1 || true; fi
+  if [ -x /etc/init.d/mosquitto ]; then /etc/init.d/mosquitto stop >/dev/null 2>&1 || true; fi
   # apt-cacher-ng's postinst starts the system instance on :3142; the virtual fridge runs its own (tasks/lib/sim).
   if [ -x /etc/init.d/apt-cacher-ng ]; then /etc/init.d/apt-cacher-ng stop >/dev/null 2>&1 || true; fi
+fi
+
+# lxcfs: a /proc/meminfo per cgroup, which the virtual fridge bind-mounts into each node so the node's dockerd
+# (and swarm) see the node's memory limit, a Pi's 1 GiB, instead of this machine's memory. Reading the file is
+# the check: a crashed lxcfs leaves a mount that fails with "Transport endpoint is not connected".
+LXCFS=/var/lib/lxcfs
+lxcfs_serves() { head -c 1 "$LXCFS/proc/meminfo" >/dev/null 2>&1; }
+if ! lxcfs_serves; then
+  if [ -d /run/systemd/system ]; then systemctl start lxcfs >/dev/null 2>&1 || true; fi
+  if ! lxcfs_serves && [ -x /etc/init.d/lxcfs ]; then
+    # The init script skips the start while $LXCFS/proc exists: a stale mount must go first.
+    umount -l "$LXCFS" 2>/dev/null || true
+    log "starting lxcfs on $LXCFS"
+    /etc/init.d/lxcfs start >/dev/null 2>&1 || true
+    for _ in $(seq 1 20); do lxcfs_serves && break; sleep 0.25; done
+  fi
+  lxcfs_serves || log "lxcfs does not serve $LXCFS/proc/meminfo (is FUSE available?): virtual Pis will report this machine's memory"
 fi
 
 # binfmt: kernel-wide registration of qemu-arm/aarch64 with the F flag, so containers can run ARM images.
@@ -47,4 +66,4 @@ if ! docker info >/dev/null 2>&1; then
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || { log "dockerd did not start, see /var/log/fridge-dockerd.log"; exit 1; }
 fi
-log "ready: $(docker version --format 'docker {{.Server.Version}}'), qemu-arm $( [ -e /proc/sys/fs/binfmt_misc/qemu-arm ] && echo registered || echo missing)"
+log "ready: $(docker version --format 'docker {{.Server.Version}}'), qemu-arm $( [ -e /proc/sys/fs/binfmt_misc/qemu-arm ] && echo registered || echo missing), lxcfs $(lxcfs_serves && echo serving || echo missing)"

@@ -1,6 +1,5 @@
 // status: nodes, services and replicas, Flink taskmanagers/slots, jobs and their state, dashboard URL.
-import { formatStatus, readStatus, type ClusterStatus } from '../deploy/status.ts';
-import type { Step } from '../engine/types.ts';
+import { formatStatus, statusStep } from '../deploy/status.ts';
 import type { Phase } from '../engine/phase.ts';
 import { leader } from '../inventory/types.ts';
 
@@ -9,18 +8,11 @@ export const phase: Phase = {
   description: 'Show the swarm nodes, the stack services, Flink taskmanagers/slots and jobs, and the dashboard URL.',
   async run(run) {
     const lead = leader(run.inventory);
-    let text = '';
-    // Read-only: the "plan" only hands what was read to the outputs.
-    const status: Step<ClusterStatus> = {
-      name: 'status',
-      gather: ({ transport, inventory }) => readStatus(inventory, transport),
-      plan(s) {
-        run.data.status = s;
-        text = formatStatus(s);
-        return s.nodes.length ? { kind: 'ok' } : { kind: 'fail', msg: `${lead.name} is not a swarm manager: run the swarm phase` };
-      },
-    };
-    await run.play({ name: 'cluster status', hosts: [lead], steps: [status] });
-    if (text) run.outputs.status = `\n${text}`;
+    await run.play({ name: 'cluster status', hosts: [lead], steps: [statusStep] });
+    // What the step read, kept by the runner (the step itself only decides).
+    const status = run.output(statusStep, lead);
+    if (!status) return;
+    run.data.status = status;
+    run.outputs.status = `\n${formatStatus(status)}`;
   },
 };

@@ -14,7 +14,7 @@ an apt cache on ${SIM.gateway}:${SIM.aptCachePort}, and the inventory .fridge/si
 
   up      [--nodes N] [--arch amd64|armv7] [--model 3B] [--fresh]
           create what is missing; running nodes are kept as they are unless --fresh (fresh Pis)
-  status  nodes, addresses, state, memory limit, host services
+  status  nodes, addresses, state, memory limit (and whether the node's engine sees it), host services
   down    [--purge]
           remove what up made; --purge also drops the node images, registry data and apt cache
 
@@ -26,8 +26,9 @@ function out(line: string): void {
 }
 
 function table(nodes: NodeStatus[]): string[] {
-  const rows = nodes.map((n) => [n.name, n.address, n.state, `${Math.round(n.memoryBytes / 1024 / 1024)} MiB`, n.container]);
-  const head = ['NODE', 'ADDRESS', 'STATE', 'MEMORY', 'CONTAINER'];
+  // MEMINFO: whether the node's engine sees that memory (lxcfs) or this machine's.
+  const rows = nodes.map((n) => [n.name, n.address, n.state, `${Math.round(n.memoryBytes / 1024 / 1024)} MiB`, n.meminfo === 'limit' ? 'limit' : 'host (no lxcfs)', n.container]);
+  const head = ['NODE', 'ADDRESS', 'STATE', 'MEMORY', 'MEMINFO', 'CONTAINER'];
   const widths = head.map((h, k) => Math.max(h.length, ...rows.map((r) => (r[k] ?? '').length)));
   return [head, ...rows].map((r) => r.map((c, k) => c.padEnd(widths[k] ?? 0)).join('  ').trimEnd());
 }
@@ -86,7 +87,8 @@ export async function main(argv: string[]): Promise<number> {
         for (const l of table(r.nodes)) out(l);
         out(`inventory: ${r.inventory}`);
         const kept = r.nodes.length - r.created.length - r.started.length;
-        out(`up in ${(r.durationMs / 1000).toFixed(1)} s (created ${r.created.length}, started ${r.started.length}, kept running ${kept})`);
+        const restarted = r.restarted.length ? `, restarted ${r.restarted.length}` : '';
+        out(`up in ${(r.durationMs / 1000).toFixed(1)} s (created ${r.created.length}, started ${r.started.length}${restarted}, kept running ${kept - r.restarted.length})`);
       } else out(`error: ${r.error}`);
       return r.ok ? EXIT.ok : EXIT.error;
     }

@@ -30,6 +30,16 @@ export const SIM = {
   freshHostname: 'raspberrypi',
   user: 'pi',
   defaultPassword: 'raspberry',
+  /**
+   * lxcfs's /proc/meminfo for the reading process's cgroup (prepare-host.sh keeps lxcfs running): bind-mounted
+   * over a node's own, its dockerd and swarm see the node's memory limit, a Pi's memory, not this machine's.
+   */
+  lxcfsMeminfo: '/var/lib/lxcfs/proc/meminfo',
+  /**
+   * Swarm node label saying which platform a virtual node stands for: its engine runs on this machine and
+   * reports this machine's architecture (x86_64), which a Pi's would not.
+   */
+  emulatesLabel: 'fridge.emulates',
 } as const;
 
 export const SIM_PATHS = {
@@ -77,4 +87,15 @@ export function nodeAddress(i: number): string {
 
 export function platformsFor(arch: Arch): string[] {
   return arch === 'amd64' ? ['linux/amd64'] : ['linux/arm/v7'];
+}
+
+/**
+ * The platform a node stands for, which its engine cannot say: with --arch armv7 the images' own (run through
+ * QEMU); otherwise that of a Pi of the model on Raspberry Pi OS: 32-bit on a 3B, as in the seed's Fridge,
+ * 64-bit on a 4 or 5. A 'virtual' amd64 node stands for nothing but itself: no label.
+ */
+export function emulatedPlatform(model: PiModel, arch: Arch): string | undefined {
+  if (arch === 'armv7') return 'linux/arm/v7';
+  if (model === 'virtual') return undefined;
+  return model.startsWith('3B') ? 'linux/arm/v7' : 'linux/arm64';
 }

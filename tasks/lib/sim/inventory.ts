@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { PiModel } from '../inventory/types.ts';
-import { SIM, SIM_PATHS, nodeAddress, nodeName, platformsFor, type Arch } from './config.ts';
+import { SIM, SIM_PATHS, emulatedPlatform, nodeAddress, nodeName, platformsFor, type Arch } from './config.ts';
 
 /** Where the seed puts Flink on five Pis (jobmanager pinned to the 4th, taskmanagers off the leader and it), scaled down. */
 export function flinkPlacement(nodes: number): { jobmanager: string; exclude: string[]; replicas: number } {
@@ -25,6 +25,7 @@ export function simInventory(input: SimInventoryInput): Record<string, unknown> 
   const placement = flinkPlacement(input.nodes);
   const host = (i: number): [string, HostVars] => [nodeName(i), { ansible_host: nodeAddress(i), fridge_static_ip: nodeAddress(i) }];
   const workers = Array.from({ length: input.nodes - 1 }, (_, k) => host(k + 2));
+  const emulates = emulatedPlatform(input.model, input.arch);
   const vars: Record<string, unknown> = {
     ansible_user: SIM.user,
     ansible_ssh_private_key_file: SIM_PATHS.privateKey,
@@ -34,6 +35,8 @@ export function simInventory(input: SimInventoryInput): Record<string, unknown> 
     fridge_ssh_password_file: SIM_PATHS.passwordFile,
     fridge_cluster_name: 'virtual-fridge',
     fridge_model: input.model,
+    // The swarm phase applies these as node labels: what each node stands for, which its engine cannot tell.
+    ...(emulates ? { fridge_labels: { [SIM.emulatesLabel]: emulates } } : {}),
     fridge_registry: `127.0.0.1:${SIM.registryPort}`,
     fridge_registry_pull: `${SIM.gateway}:${SIM.registryPort}`,
     fridge_registry_insecure: true,

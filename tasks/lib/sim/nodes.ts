@@ -20,7 +20,12 @@ export interface NodeStatus {
   image: string;
   /** Where its /etc/hostname comes from: tells a node of this checkout from one another checkout made. */
   filesDir: string;
+  /** What its /proc/meminfo says: its own limit (lxcfs's view) or this machine's memory. */
+  meminfo: MeminfoView;
 }
+
+/** 'limit': lxcfs's /proc/meminfo, so the node's engine reports the model's memory; 'host': this machine's. */
+export type MeminfoView = 'limit' | 'host';
 
 export async function ensureNetwork(): Promise<boolean> {
   const r = await docker(['network', 'inspect', '--format', '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}', SIM.network]);
@@ -50,16 +55,17 @@ export async function ensureStateVolume(): Promise<boolean> {
 export async function listNodes(): Promise<NodeStatus[]> {
   const ids = (await docker(['ps', '-aq', '--filter', `label=${NODE_LABEL}`])).stdout.split('\n').filter(Boolean);
   if (!ids.length) return [];
-  const fmt = `{{index .Config.Labels "${NODE_LABEL}"}}|{{.Name}}|{{.State.Status}}|{{.HostConfig.Memory}}|{{.Config.Image}}|{{range .NetworkSettings.Networks}}{{if .IPAMConfig}}{{.IPAMConfig.IPv4Address}}{{else}}{{.IPAddress}}{{end}}{{end}}|{{range .Mounts}}{{if eq .Destination "/etc/hostname"}}{{.Source}}{{end}}{{end}}`;
+  const fmt = `{{index .Config.Labels "${NODE_LABEL}"}}|{{.Name}}|{{.State.Status}}|{{.HostConfig.Memory}}|{{.Config.Image}}|{{range .NetworkSettings.Networks}}{{if .IPAMConfig}}{{.IPAMConfig.IPv4Address}}{{else}}{{.IPAddress}}{{end}}{{end}}|{{range .Mounts}}{{if eq .Destination "/etc/hostname"}}{{.Source}}{{end}}{{end}}|{{range .Mounts}}{{if eq .Destination "/proc/meminfo"}}limit{{end}}{{end}}`;
   // A container removed between ps and inspect makes inspect fail for it only; the others are still printed.
   const r = await docker(['inspect', '--format', fmt, ...ids]);
   const nodes = r.stdout
     .split('\n')
     .filter(Boolean)
     .map((line) => {
-      const [name = '', container = '', state = '', mem = '0', image = '', address = '', hostnameFile = ''] = line.split('|');
+      const [name = '', container = '', state = '', mem = '0', image = '', address = '', hostnameFile = '', meminfo = ''] = line.split('|');
       const filesDir = hostnameFile ? path.dirname(hostnameFile) : '';
-      return { name, container: container.replace(/^\//, ''), state, memoryBytes: Number(mem), image, address, filesDir };
+      const view: MeminfoView = meminfo === 'limit' ? 'limit' : 'host';
+      return { name, container: container.replace(/^\//, ''), state, memoryBytes: Number(mem), image, address, filesDir, meminfo: view };
     });
   return nodes.sort((a, b) => Number(a.name.slice(2)) - Number(b.name.slice(2)));
 }
@@ -79,7 +85,7 @@ function writeFreshFiles(name: string): void {
   fs.writeFileSync(path.join(dir, 'hosts'), FRESH_HOSTS);
 }
 
-export function nodeRunArgs(i: number, model: PiModel): string[] {
+export function nodeRunArgs(i: number, model: PiModel, meminfo: MeminfoView): string[] {
   const name = nodeName(i);
   const files = nodeFilesDir(name);
   return [
@@ -100,17 +106,26 @@ export function nodeRunArgs(i: number, model: PiModel): string[] {
     // restart, as on a Pi. Both are still mount points: write them in place, never replace them with mv.
     '-v', `${path.join(files, 'hostname')}:/etc/hostname`,
     '-v', `${path.join(files, 'hosts')}:/etc/hosts`,
+    // dockerd takes the memory it reports (and swarm schedules against) from /proc/meminfo, which is this
+    // machine's inside a container: lxcfs's file says the node's own limit instead. The node's containers
+    // get a /proc of their own and are not affected.
+    ...(meminfo === 'limit' ? ['-v', `${SIM.lxcfsMeminfo}:/proc/meminfo:ro`] : []),
     SIM.nodeImage,
   ];
 }
 
-export async function createNode(i: number, model: PiModel): Promise<void> {
+export async function createNode(i: number, model: PiModel, meminfo: MeminfoView): Promise<void> {
   writeFreshFiles(nodeName(i));
-  must(`start ${nodeName(i)}`, await docker(nodeRunArgs(i, model)));
+  must(`start ${nodeName(i)}`, await docker(nodeRunArgs(i, model, meminfo)));
 }
 
 export async function startNode(container: string): Promise<void> {
   must(`start ${container}`, await docker(['start', container]));
+}
+
+/** A reboot: the node's mounts are made again (a restarted lxcfs's among them). */
+export async function restartNode(container: string): Promise<void> {
+  must(`restart ${container}`, await docker(['restart', '--time', '10', container]));
 }
 
 /** Removes node containers with their anonymous /var/lib/docker volumes. */

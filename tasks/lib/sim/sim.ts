@@ -18,9 +18,12 @@ import {
   listNodes,
   removeNetworkAndVolume,
   removeNodes,
+  restartNode,
   startNode,
+  type MeminfoView,
   type NodeStatus,
 } from './nodes.ts';
+import { staleMeminfo, wantedMeminfo } from './meminfo.ts';
 import { SimError, describeFailure, run } from './run.ts';
 import { ensureService, serviceSpecs, serviceStatus, stopService, type ServiceStatus } from './services.ts';
 import { sshReady, waitFor } from './wait.ts';
@@ -35,6 +38,10 @@ export interface SimUpResult {
   /** Nodes created (or recreated) by this call; the others were kept as they were. */
   created: string[];
   started: string[];
+  /** Running nodes restarted (a reboot) because their lxcfs mount had gone stale. */
+  restarted: string[];
+  /** What the nodes' /proc/meminfo says: 'limit' (the model's memory) unless lxcfs is not serving. */
+  meminfo: MeminfoView;
   removed: string[];
   imageBuilt: boolean;
   services: ServiceStatus[];
@@ -72,13 +79,25 @@ async function guarded<T extends { ok: true; durationMs: number }>(body: (t0: nu
   }
 }
 
-/** Plans what to do with the node containers: pure, from what exists and what is wanted. */
+export interface NodesWanted {
+  nodes: number;
+  memoryBytes: number;
+  meminfo: MeminfoView;
+  fresh: boolean;
+}
+
+/**
+ * Plans what to do with the node containers: pure, from what exists and what is wanted. `stale`: running
+ * containers whose /proc/meminfo no longer reads (staleMeminfo).
+ */
 export function planNodes(
   existing: NodeStatus[],
-  want: { nodes: number; memoryBytes: number; fresh: boolean },
-): { create: number[]; start: string[]; remove: string[] } {
+  want: NodesWanted,
+  stale: string[] = [],
+): { create: number[]; start: string[]; restart: string[]; remove: string[] } {
   const create: number[] = [];
   const start: string[] = [];
+  const restart: string[] = [];
   const remove: string[] = [];
   for (const n of existing) {
     const i = Number(n.name.slice(2));
@@ -90,6 +109,8 @@ export function planNodes(
     else if (
       want.fresh ||
       n.memoryBytes !== want.memoryBytes ||
+      // A mount cannot be added to (or taken from) a container: a node with the other /proc/meminfo is made again.
+      n.meminfo !== want.meminfo ||
       n.address !== nodeAddress(i) ||
       n.state === 'dead' ||
       // Made by another checkout (a CI clone, say): its keys and files are not ours, and may be gone.
@@ -98,8 +119,9 @@ export function planNodes(
       remove.push(n.container);
       create.push(i);
     } else if (n.state !== 'running') start.push(n.container);
+    else if (stale.includes(n.container)) restart.push(n.container);
   }
-  return { create, start, remove };
+  return { create, start, restart, remove };
 }
 
 export function simUp(options: Partial<SimOptions> = {}): Promise<SimUpResult | SimFailure> {
@@ -118,16 +140,24 @@ export function simUp(options: Partial<SimOptions> = {}): Promise<SimUpResult | 
     const services: ServiceStatus[] = [];
     for (const s of serviceSpecs()) services.push(await ensureService(s));
 
+    const meminfo = wantedMeminfo();
+    if (meminfo === 'host') log(`lxcfs is not serving ${SIM.lxcfsMeminfo} (see tasks/lib/host/prepare-host.sh): the nodes will report this machine's memory, not a Pi's`);
     const existing = await listNodes();
     for (const n of existing.filter((e) => e.filesDir !== nodeFilesDir(e.name))) {
       log(`${n.container} was made by another checkout (its files: ${n.filesDir || 'gone'}): recreating it for this one`);
     }
-    const plan = planNodes(existing, { nodes: opts.nodes, memoryBytes: MODEL_MEMORY_MIB[opts.model] * 1024 * 1024, fresh: opts.fresh });
+    const memoryBytes = MODEL_MEMORY_MIB[opts.model] * 1024 * 1024;
+    const plan = planNodes(existing, { nodes: opts.nodes, memoryBytes, meminfo, fresh: opts.fresh }, await staleMeminfo(existing));
+    for (const n of existing.filter((e) => e.meminfo !== meminfo && plan.remove.includes(e.container) && !opts.fresh)) {
+      log(`${n.container} ${meminfo === 'limit' ? 'reports this machine\'s memory' : 'reads lxcfs, which is not serving'}: recreating it (a fresh Pi)`);
+    }
     if (plan.remove.length) log(`removing ${plan.remove.join(', ')}`);
     await removeNodes(plan.remove);
     if (plan.create.length) log(`starting ${plan.create.map(nodeName).join(', ')} (fresh Raspberry Pi OS-like nodes)`);
-    await Promise.all(plan.create.map((i) => createNode(i, opts.model)));
+    await Promise.all(plan.create.map((i) => createNode(i, opts.model, meminfo)));
     await Promise.all(plan.start.map(startNode));
+    if (plan.restart.length) log(`restarting ${plan.restart.join(', ')}: lxcfs was restarted under them`);
+    await Promise.all(plan.restart.map(restartNode));
     // A recreated node has new host keys, like a re-flashed Pi: forget the old ones (trust on first use again).
     forgetHostKeys(plan.create.map((i) => ({ address: nodeAddress(i), port: 22 })));
 
@@ -144,6 +174,8 @@ export function simUp(options: Partial<SimOptions> = {}): Promise<SimUpResult | 
       inventory: SIM_PATHS.inventory,
       created: plan.create.map(nodeName),
       started: plan.start,
+      restarted: plan.restart,
+      meminfo,
       removed: plan.remove,
       imageBuilt,
       services,
