@@ -4,6 +4,7 @@ import { convergeVerdict, failedUpdate, parseServiceLs } from '../../tasks/lib/d
 import { flinkUrl } from '../../tasks/lib/deploy/endpoints.ts';
 import { resolveImageRef } from '../../tasks/lib/deploy/image-ref.ts';
 import { stackDeployStep, stackDigest } from '../../tasks/lib/steps/stack/deploy.ts';
+import { parseRolledBack } from '../../tasks/lib/steps/stack/deployed.ts';
 import { stackFilesStep } from '../../tasks/lib/steps/stack/files.ts';
 import { stackSecretsStep } from '../../tasks/lib/steps/stack/secrets.ts';
 import { formatStatus, parseNodeLs } from '../../tasks/lib/deploy/status.ts';
@@ -56,6 +57,11 @@ describe('docker stack deploy', () => {
     expect(step.plan({ deployedDigest: 'other', services: ['flink_jobmanager', 'flink_taskmanager'], taskmanagers: undefined }, ctxFor('pi1', { inv })).kind).toBe('change');
     const p = step.plan({ deployedDigest: digest, services: ['flink_jobmanager'], taskmanagers: undefined }, ctxFor('pi1', { inv }));
     expect(p.kind === 'change' && p.changes[0]?.summary).toContain('missing taskmanager');
+  });
+  it('deploys again when the swarm rolled back an update: the services run an older spec than the mark says', () => {
+    const p = step.plan({ deployedDigest: digest, services: ['flink_jobmanager', 'flink_taskmanager'], taskmanagers: undefined, rolledBack: ['flink_jobmanager'] }, ctxFor('pi1', { inv }));
+    expect(p.kind === 'change' && p.changes[0]?.summary).toBe('docker stack deploy flink (the swarm rolled back flink_jobmanager)');
+    expect(parseRolledBack('flink_jobmanager rollback_completed\nflink_taskmanager completed\nflink_x \nflink_y paused\n')).toEqual(['flink_jobmanager', 'flink_y']);
   });
   it('a redeploy keeps a scaled taskmanager count (docker/cli#2235) until the inventory changes its own', () => {
     const wanted = inv.cluster.flink.taskmanagerReplicas;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseInventory } from '../../tasks/lib/inventory/load.ts';
 import { stringify } from 'yaml';
 import { emulatedPlatform } from '../../tasks/lib/sim/config.ts';
+import { diskPaths } from '../../tasks/lib/sim/disks.ts';
 import { nodeFilesDir, nodeRunArgs } from '../../tasks/lib/sim/nodes.ts';
 import { flinkPlacement, simInventory } from '../../tasks/lib/sim/inventory.ts';
 import { lxcfsServes, memTotalBytes } from '../../tasks/lib/sim/meminfo.ts';
@@ -18,6 +19,7 @@ const node = (i: number, over: Partial<NodeStatus> = {}): NodeStatus => ({
   image: 'fridge-sim/node:bookworm',
   filesDir: nodeFilesDir(`pi${i}`),
   meminfo: 'limit',
+  disk: true,
   ...over,
 });
 
@@ -32,6 +34,8 @@ describe('planNodes', () => {
     ['other model: recreate', [node(1, { memoryBytes: 2 * GiB }), node(2), node(3)], { create: [1], start: [], restart: [], remove: ['fridge-sim-pi1'] }],
     // Made before lxcfs (or while it was down): a mount cannot be added to a container.
     ['reports the host memory: recreate', [node(1), node(2, { meminfo: 'host' }), node(3)], { create: [2], start: [], restart: [], remove: ['fridge-sim-pi2'] }],
+    // Made before nodes had disks of their own: its engine's files are on an anonymous volume.
+    ['no disk of its own: recreate', [node(1), node(2), node(3, { disk: false })], { create: [3], start: [], restart: [], remove: ['fridge-sim-pi3'] }],
   ] as const)('%s', (_, existing, expected) => {
     expect(planNodes([...existing], want)).toEqual(expected);
   });
@@ -95,7 +99,9 @@ describe('node container', () => {
     expect(args.join(' ')).toContain('--name fridge-sim-pi2 --hostname raspberrypi');
     expect(args.join(' ')).toContain('--ip 10.77.0.12 --memory 2048m');
     expect(args.join(' ')).toContain('--cap-add ALL --cap-drop SYS_RESOURCE');
-    expect(args).toContain('/var/lib/docker');
+    // Its own disk (sim/disks.ts) as its engine's data directory, not an anonymous volume on this machine's.
+    expect(args).toContain(`${diskPaths('pi2').mount}:/var/lib/docker`);
+    expect(diskPaths('pi2').mount).toMatch(/\.fridge\/sim\/disks\/pi2$/);
   });
 
   it("reads lxcfs's /proc/meminfo (its engine then reports the limit), unless lxcfs is not serving", () => {

@@ -2,7 +2,7 @@
 // slot first), and the rules that end the convergence wait early: table tests on captured-style output.
 import { describe, expect, it } from 'vitest';
 import { convergeVerdict, parseServiceLs } from '../../tasks/lib/deploy/converge.ts';
-import { doomedService, notePending, parseServicePs, repeatedFailure, TASK_FORMAT, unplaceable } from '../../tasks/lib/deploy/task-history.ts';
+import { doomedService, notePending, parseServicePs, repeatedFailure, sinceDeploy, stateAgeMs, TASK_FORMAT, unplaceable } from '../../tasks/lib/deploy/task-history.ts';
 
 const IMG = '10.77.0.1:5000/fridge/flink:afc7bdd@sha256:4b1c0f4e8d0c2a7b6e5f4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c3b2a19080';
 
@@ -60,13 +60,13 @@ describe('docker service ps parsing', () => {
   it('reads name, slot, node (empty when unplaced), states and the unquoted error', () => {
     const rows = parseServicePs(NO_SUCH_IMAGE);
     expect(rows).toHaveLength(10);
-    expect(rows[0]).toEqual({ name: 'flink_jobmanager.1', service: 'flink_jobmanager', slot: '1', node: '', desired: 'Ready', state: 'Pending', error: '' });
-    expect(rows[1]).toEqual({ name: 'flink_jobmanager.1', service: 'flink_jobmanager', slot: '1', node: 'pi1', desired: 'Shutdown', state: 'Rejected', error: `No such image: ${IMG}` });
+    expect(rows[0]).toEqual({ name: 'flink_jobmanager.1', service: 'flink_jobmanager', slot: '1', node: '', desired: 'Ready', state: 'Pending', error: '', agoMs: 1_000 });
+    expect(rows[1]).toEqual({ name: 'flink_jobmanager.1', service: 'flink_jobmanager', slot: '1', node: 'pi1', desired: 'Shutdown', state: 'Rejected', error: `No such image: ${IMG}`, agoMs: 4_000 });
     expect(parseServicePs(NO_MEMORY)[1]?.error).toBe('no suitable node (1 node not available for new tasks; insufficient resources on 2 nodes)');
   });
   it('keeps a | inside the error, reads a global service by node id, skips noise', () => {
     const rows = parseServicePs('flink_agent.k3x9w2|pi2|Running|Failed 1 second ago|"a|b"\nError: No such service: nope\n\n');
-    expect(rows).toEqual([{ name: 'flink_agent.k3x9w2', service: 'flink_agent', slot: 'k3x9w2', node: 'pi2', desired: 'Running', state: 'Failed', error: 'a|b' }]);
+    expect(rows).toEqual([{ name: 'flink_agent.k3x9w2', service: 'flink_agent', slot: 'k3x9w2', node: 'pi2', desired: 'Running', state: 'Failed', error: 'a|b', agoMs: 1_000 }]);
   });
 });
 
@@ -126,5 +126,30 @@ describe('the convergence verdict', () => {
   });
   it('before the swarm had time to replace the previous deploy\'s tasks, it waits', () => {
     expect(convergeVerdict('flink', { slotsPerTaskmanager: 2 }, services, undefined, false, doomed).kind).toBe('waiting');
+  });
+});
+
+describe('only this deploy\'s history counts', () => {
+  it('reads the least age docker\'s CURRENT STATE allows', () => {
+    expect(stateAgeMs('Failed 3 minutes ago')).toBe(180_000);
+    expect(stateAgeMs('Running less than a second ago')).toBe(0);
+    expect(stateAgeMs('Shutdown about a minute ago')).toBe(60_000);
+    expect(stateAgeMs('Rejected 12 seconds ago')).toBe(12_000);
+    expect(stateAgeMs('Pending')).toBeUndefined();
+  });
+  it('drops tasks that ended before the deploy: the spec they failed with is gone', () => {
+    const rows = parseServicePs(
+      [
+        'flink_jobmanager.1|pi4|Running|Starting 2 seconds ago|',
+        'flink_jobmanager.1|pi4|Shutdown|Failed 3 minutes ago|"task: non-zero exit (1)"',
+        'flink_jobmanager.1|pi4|Shutdown|Failed 5 minutes ago|"task: non-zero exit (1)"',
+        'flink_jobmanager.1|pi4|Shutdown|Failed 7 seconds ago|"task: non-zero exit (1)"',
+      ].join('\n'),
+    );
+    expect(sinceDeploy(rows, 10_000).map((r) => r.state)).toEqual(['Starting', 'Failed']);
+    // Three failures of the old spec in a row would otherwise doom the new one at once.
+    const old = rows.slice(1).map((r) => ({ ...r, desired: 'Shutdown' }));
+    expect(repeatedFailure([{ ...old[0]!, desired: 'Ready', state: 'Failed' }, ...old])).toBeDefined();
+    expect(repeatedFailure(sinceDeploy([{ ...old[0]!, desired: 'Ready', state: 'Failed' }, ...old], 10_000))).toBeUndefined();
   });
 });

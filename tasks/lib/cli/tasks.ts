@@ -51,8 +51,10 @@ async function virtualFridgeUnlessInventory(inventory: string | undefined, log: 
   if (inventory) return { inventory };
   log('no inventory given: deploying onto the virtual fridge (npx zx tasks/sim.mjs up)');
   const { simUp } = await import('../sim/sim.ts');
+  const { savedArch } = await import('../sim/config.ts');
   // A first bring-up installs packages and debootstraps an image for minutes: the heartbeat says it still runs.
-  const up = await withKeepAlive('virtual fridge up', log, (say) => simUp({ log: say }));
+  // The arch is the one it was last brought up with (sim up --arch armv7, then deploy).
+  const up = await withKeepAlive('virtual fridge up', log, (say) => simUp({ arch: savedArch() ?? 'amd64', log: say }));
   return up.ok ? { inventory: up.inventory } : { error: `virtual fridge: ${up.error}` };
 }
 

@@ -9,7 +9,7 @@ import type { Transport } from '../transport/types.ts';
 import { shq } from '../transport/types.ts';
 import { unmet } from '../steps/common.ts';
 import { flinkUrl } from './endpoints.ts';
-import { doomedService, notePending, readTasks, type Doomed, type TaskRow } from './task-history.ts';
+import { doomedService, notePending, readTasks, sinceDeploy, type Doomed, type TaskRow } from './task-history.ts';
 
 export interface ServiceReplicas {
   name: string;
@@ -167,7 +167,7 @@ export function convergeStep(inv: Inventory, want: Expectation, timeoutMs: numbe
       if (noticed && unsettled.length > 0 && Date.now() - tasksReadAt >= TASKS_EVERY_MS) {
         tasksReadAt = Date.now();
         // Every service's tasks: another service's task still stopping may hold the resources a pending one needs.
-        const rows: TaskRow[] = await readTasks(transport, services.map((s) => s.name));
+        const rows: TaskRow[] = sinceDeploy(await readTasks(transport, services.map((s) => s.name)), Date.now() - deployedAt);
         pendingSince = notePending(pendingSince, rows, tasksReadAt);
         doomed = doomedService(rows, pendingSince, tasksReadAt);
       } else if (unsettled.length === 0) {

@@ -16,6 +16,8 @@ export interface TaskRow {
   state: string;
   /** The task's error without docker's quotes; empty when none. */
   error: string;
+  /** At least how long ago it reached its current state (CURRENT STATE's "3 minutes ago"); undefined when unsaid. */
+  agoMs?: number;
 }
 
 // `|` between fields: a pending task has no node, so a blank-separated line would shift its columns. The error
@@ -30,8 +32,28 @@ export function parseServicePs(stdout: string): TaskRow[] {
     const error = parts.slice(4).join('|').trim().replace(/^"(.*)"$/s, '$1');
     const dot = name.lastIndexOf('.');
     if (dot <= 0) return [];
-    return [{ name, service: name.slice(0, dot), slot: name.slice(dot + 1), node: node.trim(), desired: desired.trim(), state: current.trim().split(/\s+/)[0] ?? '', error }];
+    const agoMs = stateAgeMs(current);
+    return [{ name, service: name.slice(0, dot), slot: name.slice(dot + 1), node: node.trim(), desired: desired.trim(), state: current.trim().split(/\s+/)[0] ?? '', error, ...(agoMs !== undefined ? { agoMs } : {}) }];
   });
+}
+
+const UNIT_MS: Record<string, number> = { second: 1_000, minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 604_800_000, month: 2_592_000_000, year: 31_536_000_000 };
+
+/** The least age docker's humanised "Failed 3 minutes ago" allows (go-units HumanDuration rounds down). */
+export function stateAgeMs(current: string): number | undefined {
+  const m = /(less than a second|about an? (second|minute|hour)|(\d+) (second|minute|hour|day|week|month|year)s?) ago\s*$/i.exec(current.trim());
+  if (!m) return undefined;
+  if (/^less than/i.test(m[1] ?? '')) return 0;
+  if (m[2]) return UNIT_MS[m[2].toLowerCase()];
+  return Number(m[3]) * (UNIT_MS[(m[4] ?? '').toLowerCase()] ?? 0);
+}
+
+/**
+ * The history of this deploy: a task that ended before it (a failure of the spec it replaced) says nothing
+ * about whether the new one can start. One second of slack for the clocks of this machine and the leader.
+ */
+export function sinceDeploy(rows: TaskRow[], msSinceDeploy: number): TaskRow[] {
+  return rows.filter((r) => !(TERMINAL.has(r.state) && r.agoMs !== undefined && r.agoMs > msSinceDeploy + 1_000));
 }
 
 export async function readTasks(transport: Transport, services: string[]): Promise<TaskRow[]> {

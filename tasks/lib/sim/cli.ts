@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { EXIT } from '../engine/types.ts';
 import { PI_MODELS, type PiModel } from '../inventory/types.ts';
 import { mask } from '../secrets.ts';
-import { SIM, type Arch } from './config.ts';
+import { SIM, savedArch, type Arch } from './config.ts';
 import { simDown, simStatus, simUp, staleNodes, type NodeStatus, type SimStatus } from './sim.ts';
 
 const HELP = `Usage: npx zx tasks/sim.mjs <up|status|down> [options]
@@ -54,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         nodes: { type: 'string', default: '5' },
-        arch: { type: 'string', default: 'amd64' },
+        arch: { type: 'string' },
         model: { type: 'string', default: '3B' },
         fresh: { type: 'boolean', default: false },
         purge: { type: 'boolean', default: false },
@@ -72,7 +72,8 @@ export async function main(argv: string[]): Promise<number> {
     out(HELP);
     return v.help ? EXIT.ok : EXIT.badOptions;
   }
-  const arch = v.arch;
+  // Unless told, the fridge stays what it was last brought up as (sim up --arch armv7, then deploy).
+  const arch = v.arch ?? savedArch() ?? 'amd64';
   const model = v.model;
   const nodes = Number(v.nodes);
   if (arch !== 'amd64' && arch !== 'armv7') return bad(`--arch must be amd64 or armv7, not ${arch}`);
@@ -85,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
       if (v.json) out(JSON.stringify(r, null, 2));
       else if (r.ok) {
         for (const l of table(r.nodes)) out(l);
-        out(`inventory: ${r.inventory}`);
+        out(`inventory: ${r.inventory} (${arch === 'armv7' ? 'linux/arm/v7 images under QEMU; --arch amd64 to change' : 'linux/amd64 images; --arch armv7 for the Pis\' own, under QEMU'})`);
         const kept = r.nodes.length - r.created.length - r.started.length;
         const restarted = r.restarted.length ? `, restarted ${r.restarted.length}` : '';
         out(`up in ${(r.durationMs / 1000).toFixed(1)} s (created ${r.created.length}, started ${r.started.length}${restarted}, kept running ${kept - r.restarted.length})`);

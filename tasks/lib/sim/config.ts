@@ -1,4 +1,5 @@
 // Names, addresses and paths of the virtual fridge: one place, so `down` removes exactly what `up` made.
+import fs from 'node:fs';
 import path from 'node:path';
 import { STATE_DIR } from '../paths.ts';
 import type { PiModel } from '../inventory/types.ts';
@@ -16,6 +17,8 @@ export const SIM = {
   /** pi1 gets 10.77.0.11, pi2 10.77.0.12, ... */
   firstHostOctet: 11,
   maxNodes: 20,
+  /** Size of each node's disk (a sparse file: only what the node writes takes room). */
+  diskGiB: 16,
   nodeImage: 'fridge-sim/node:bookworm',
   baseImage: 'fridge-sim/rootfs:bookworm',
   stateVolume: 'fridge-sim-state',
@@ -45,6 +48,10 @@ export const SIM = {
 export const SIM_PATHS = {
   dir: SIM_DIR,
   inventory: path.join(SIM_DIR, 'inventory.yaml'),
+  /** Each node's disk (sim/disks.ts): `<node>.ext4` and its mount point `<node>/`. */
+  disks: path.join(SIM_DIR, 'disks'),
+  /** The --arch of the last `up`: `sim up` and deploy's own bring-up keep it unless told another. */
+  arch: path.join(SIM_DIR, 'arch'),
   privateKey: path.join(SIM_DIR, 'id_ed25519'),
   publicKey: path.join(SIM_DIR, 'id_ed25519.pub'),
   passwordFile: path.join(SIM_DIR, 'ssh-password'),
@@ -83,6 +90,16 @@ export function nodeName(i: number): string {
 
 export function nodeAddress(i: number): string {
   return `10.77.0.${SIM.firstHostOctet + i - 1}`;
+}
+
+/** The --arch the virtual fridge was last brought up with; undefined before the first `up`. */
+export function savedArch(file: string = SIM_PATHS.arch): Arch | undefined {
+  try {
+    const a = fs.readFileSync(file, 'utf8').trim();
+    return a === 'amd64' || a === 'armv7' ? a : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function platformsFor(arch: Arch): string[] {

@@ -21,6 +21,14 @@ export interface SimInventoryInput {
 
 type HostVars = { ansible_host: string; fridge_static_ip: string };
 
+/** Flink's timeouts for JVMs under QEMU (tasks/lib/sim/README.md says why they differ from a Pi's). */
+export const QEMU_FLINK_PROPERTIES = {
+  'pekko.startup-timeout': '3 min',
+  'pekko.ask.timeout': '2 min',
+  'heartbeat.timeout': 300000,
+  'rest.await-leader-timeout': 120000,
+} as const;
+
 export function simInventory(input: SimInventoryInput): Record<string, unknown> {
   const placement = flinkPlacement(input.nodes);
   const host = (i: number): [string, HostVars] => [nodeName(i), { ansible_host: nodeAddress(i), fridge_static_ip: nodeAddress(i) }];
@@ -49,7 +57,10 @@ export function simInventory(input: SimInventoryInput): Record<string, unknown> 
     fridge_flink_taskmanager_max_per_host: 2,
     fridge_flink_slots: 1,
     fridge_flink_state_dir: SIM.stateMount,
-    fridge_flink_properties: {},
+    // Under QEMU (--arch armv7) a JVM starts many times slower than on a Pi: Pekko's 10 s to bring up its actor
+    // system is not enough there, nor are the default ask and heartbeat timeouts. Official keys, as a user whose
+    // machines are that slow would set them; on amd64 the defaults stand.
+    fridge_flink_properties: input.arch === 'armv7' ? QEMU_FLINK_PROPERTIES : {},
     fridge_network: { prefix: SIM.prefix, router: SIM.gateway, dns: [SIM.gateway], interface: 'eth0' },
     fridge_services: { mosquitto: false, prometheus: false, grafana: false, visualizer: false },
     fridge_stack_name: 'flink',

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MODEL_MEMORY_MIB, type PiModel } from '../inventory/types.ts';
 import { SIM, SIM_PATHS, nodeAddress, nodeName } from './config.ts';
+import { diskPaths, dropDisk, mountDisk, newDisk } from './disks.ts';
 import { SimError, docker, must } from './run.ts';
 
 const NODE_LABEL = `${SIM.label}.node`;
@@ -22,6 +23,8 @@ export interface NodeStatus {
   filesDir: string;
   /** What its /proc/meminfo says: its own limit (lxcfs's view) or this machine's memory. */
   meminfo: MeminfoView;
+  /** Its /var/lib/docker is its own disk (sim/disks.ts), not an anonymous volume on this machine's. */
+  disk: boolean;
 }
 
 /** 'limit': lxcfs's /proc/meminfo, so the node's engine reports the model's memory; 'host': this machine's. */
@@ -55,17 +58,18 @@ export async function ensureStateVolume(): Promise<boolean> {
 export async function listNodes(): Promise<NodeStatus[]> {
   const ids = (await docker(['ps', '-aq', '--filter', `label=${NODE_LABEL}`])).stdout.split('\n').filter(Boolean);
   if (!ids.length) return [];
-  const fmt = `{{index .Config.Labels "${NODE_LABEL}"}}|{{.Name}}|{{.State.Status}}|{{.HostConfig.Memory}}|{{.Config.Image}}|{{range .NetworkSettings.Networks}}{{if .IPAMConfig}}{{.IPAMConfig.IPv4Address}}{{else}}{{.IPAddress}}{{end}}{{end}}|{{range .Mounts}}{{if eq .Destination "/etc/hostname"}}{{.Source}}{{end}}{{end}}|{{range .Mounts}}{{if eq .Destination "/proc/meminfo"}}limit{{end}}{{end}}`;
+  const fmt = `{{index .Config.Labels "${NODE_LABEL}"}}|{{.Name}}|{{.State.Status}}|{{.HostConfig.Memory}}|{{.Config.Image}}|{{range .NetworkSettings.Networks}}{{if .IPAMConfig}}{{.IPAMConfig.IPv4Address}}{{else}}{{.IPAddress}}{{end}}{{end}}|{{range .Mounts}}{{if eq .Destination "/etc/hostname"}}{{.Source}}{{end}}{{end}}|{{range .Mounts}}{{if eq .Destination "/proc/meminfo"}}limit{{end}}{{end}}|{{range .Mounts}}{{if eq .Destination "/var/lib/docker"}}{{.Source}}{{end}}{{end}}`;
   // A container removed between ps and inspect makes inspect fail for it only; the others are still printed.
   const r = await docker(['inspect', '--format', fmt, ...ids]);
   const nodes = r.stdout
     .split('\n')
     .filter(Boolean)
     .map((line) => {
-      const [name = '', container = '', state = '', mem = '0', image = '', address = '', hostnameFile = '', meminfo = ''] = line.split('|');
+      const [name = '', container = '', state = '', mem = '0', image = '', address = '', hostnameFile = '', meminfo = '', dockerDir = ''] = line.split('|');
       const filesDir = hostnameFile ? path.dirname(hostnameFile) : '';
       const view: MeminfoView = meminfo === 'limit' ? 'limit' : 'host';
-      return { name, container: container.replace(/^\//, ''), state, memoryBytes: Number(mem), image, address, filesDir, meminfo: view };
+      const disk = dockerDir === diskPaths(name).mount;
+      return { name, container: container.replace(/^\//, ''), state, memoryBytes: Number(mem), image, address, filesDir, meminfo: view, disk };
     });
   return nodes.sort((a, b) => Number(a.name.slice(2)) - Number(b.name.slice(2)));
 }
@@ -99,8 +103,8 @@ export function nodeRunArgs(i: number, model: PiModel, meminfo: MeminfoView): st
     // A private cgroup namespace: the node sees its own cgroup (and memory limit) as the root, and its
     // dockerd nests below it. fridge-init makes the hierarchies writable.
     '--cgroupns', 'private',
-    // The inner dockerd cannot put overlay2 on the container's own overlay root.
-    '-v', '/var/lib/docker',
+    // The inner dockerd cannot put overlay2 on the container's own overlay root: it gets the node's own disk.
+    '-v', `${diskPaths(name).mount}:/var/lib/docker`,
     '-v', `${SIM.stateVolume}:${SIM.stateMount}`,
     // Our own files instead of docker's (which it rewrites at every start): a rename by pi-setup survives a
     // restart, as on a Pi. Both are still mount points: write them in place, never replace them with mv.
@@ -116,22 +120,28 @@ export function nodeRunArgs(i: number, model: PiModel, meminfo: MeminfoView): st
 
 export async function createNode(i: number, model: PiModel, meminfo: MeminfoView): Promise<void> {
   writeFreshFiles(nodeName(i));
+  await newDisk(nodeName(i));
   must(`start ${nodeName(i)}`, await docker(nodeRunArgs(i, model, meminfo)));
 }
 
+const nodeOf = (container: string): string => container.replace(/^fridge-sim-/, '');
+
 export async function startNode(container: string): Promise<void> {
+  await mountDisk(nodeOf(container));
   must(`start ${container}`, await docker(['start', container]));
 }
 
 /** A reboot: the node's mounts are made again (a restarted lxcfs's among them). */
 export async function restartNode(container: string): Promise<void> {
+  await mountDisk(nodeOf(container));
   must(`restart ${container}`, await docker(['restart', '--time', '10', container]));
 }
 
-/** Removes node containers with their anonymous /var/lib/docker volumes. */
+/** Removes node containers with their disks (and the anonymous volumes of nodes made before they had disks). */
 export async function removeNodes(containers: string[]): Promise<void> {
   const results = await Promise.all(containers.map((c) => docker(['rm', '-f', '-v', c])));
   results.forEach((r, k) => must(`docker rm ${containers[k] ?? ''}`, r));
+  await Promise.all(containers.map((c) => dropDisk(nodeOf(c))));
 }
 
 /** True when the object exists and carries our label (never touch a same-named object of someone else). */

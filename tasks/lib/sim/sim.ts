@@ -111,6 +111,8 @@ export function planNodes(
       n.memoryBytes !== want.memoryBytes ||
       // A mount cannot be added to (or taken from) a container: a node with the other /proc/meminfo is made again.
       n.meminfo !== want.meminfo ||
+      // Made before nodes had disks of their own (sim/disks.ts): a new node with a new card.
+      !n.disk ||
       n.address !== nodeAddress(i) ||
       n.state === 'dead' ||
       // Made by another checkout (a CI clone, say): its keys and files are not ours, and may be gone.
@@ -168,6 +170,7 @@ export function simUp(options: Partial<SimOptions> = {}): Promise<SimUpResult | 
       throw new SimError(`sshd did not answer on ${late.join(', ')} within 60 s (see docker logs ${containerName(nodeName(1))} and the others)`);
     }
     writeSimInventory({ nodes: opts.nodes, arch: opts.arch, model: opts.model });
+    fs.writeFileSync(SIM_PATHS.arch, `${opts.arch}\n`);
     return {
       ok: true,
       nodes: await listNodes(),

@@ -34,11 +34,17 @@ export function stackDeployStep(inv: Inventory, stack: GeneratedStack, opts: { p
     plan(facts) {
       const missing = stack.services.filter((s) => !facts.services.includes(`${name}_${s}`));
       const replicas = keepScaledReplicas(facts.taskmanagers, inv.cluster.flink.taskmanagerReplicas, stack.capacity.taskmanagers);
-      if (facts.deployedDigest === digest && missing.length === 0) {
+      const rolledBack = facts.rolledBack ?? [];
+      if (facts.deployedDigest === digest && missing.length === 0 && rolledBack.length === 0) {
         const scaled = facts.taskmanagers && facts.taskmanagers.replicas !== inv.cluster.flink.taskmanagerReplicas ? ` (taskmanager scaled to ${facts.taskmanagers.replicas})` : '';
         return { kind: 'ok', msg: `stack ${name} is up to date${scaled}` };
       }
-      const why = [facts.services.length === 0 ? 'not deployed' : missing.length ? `missing ${missing.join(', ')}` : 'stack file changed', replicas.why]
+      const changed = facts.deployedDigest !== digest;
+      const why = [
+        facts.services.length === 0 ? 'not deployed' : missing.length ? `missing ${missing.join(', ')}` : changed ? 'stack file changed' : '',
+        rolledBack.length ? `the swarm rolled back ${rolledBack.join(', ')}` : '',
+        replicas.why,
+      ]
         .filter(Boolean)
         .join('; ');
       const files = replicas.keep ? `-c ${STACK_FILE} -c -` : `-c ${STACK_FILE}`;

@@ -14,6 +14,21 @@ export interface DeployedFacts {
   deployedDigest: string | undefined;
   services: string[];
   taskmanagers: LiveTaskmanagers | undefined;
+  /**
+   * Services whose last update the swarm rolled back (or paused): they run an older spec than the mark says,
+   * so the stack is deployed again rather than called up to date.
+   */
+  rolledBack?: string[];
+}
+
+const NOT_APPLIED = new Set(['rollback_started', 'rollback_paused', 'rollback_completed', 'paused']);
+
+/** `{{.Spec.Name}} {{.UpdateStatus.State}}` lines → the services not running the spec last deployed (pure). */
+export function parseRolledBack(text: string): string[] {
+  return text.split('\n').flatMap((line) => {
+    const [service = '', state = ''] = line.trim().split(/\s+/);
+    return service && NOT_APPLIED.has(state) ? [service] : [];
+  });
 }
 
 /** Recorded for the leader by the step that read it first. */
@@ -25,13 +40,16 @@ export async function readDeployedStack(transport: Transport, inv: Inventory): P
   const tm = shq(`${name}_taskmanager`);
   const r = await transport.exec(
     `cat ${shq(`${stackDir(inv)}/${DEPLOYED_MARK}`)} 2>/dev/null; echo; echo ---; docker stack services ${shq(name)} --format '{{.Name}}' 2>/dev/null; echo ---; ` +
-      `docker service inspect ${tm} --format '{{if .Spec.Mode.Replicated}}{{.Spec.Mode.Replicated.Replicas}}{{end}} {{index .Spec.Labels "${INVENTORY_REPLICAS_LABEL}"}}' 2>/dev/null`,
+      `docker service inspect ${tm} --format '{{if .Spec.Mode.Replicated}}{{.Spec.Mode.Replicated.Replicas}}{{end}} {{index .Spec.Labels "${INVENTORY_REPLICAS_LABEL}"}}' 2>/dev/null; echo; echo ---; ` +
+      `ids=$(docker stack services -q ${shq(name)} 2>/dev/null); [ -z "$ids" ] || docker service inspect $ids --format '{{.Spec.Name}} {{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' 2>/dev/null`,
     { sudo: true },
   );
-  const [mark = '', list = '', tms = ''] = r.stdout.split('---\n');
+  const [mark = '', list = '', tms = '', updates = ''] = r.stdout.split('---\n');
+  const rolledBack = parseRolledBack(updates);
   return {
     deployedDigest: mark.trim() || undefined,
     services: list.split('\n').map((s) => s.trim()).filter(Boolean),
-    taskmanagers: parseLiveTaskmanagers(tms),
+    taskmanagers: parseLiveTaskmanagers(tms.trim()),
+    ...(rolledBack.length ? { rolledBack } : {}),
   };
 }
