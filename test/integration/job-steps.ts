@@ -7,8 +7,8 @@ import type { SubmitDecision, SubmitRequest } from '../../tasks/lib/flink/jobs.t
 import { jobmanagerReadyStep, restReadyStep, type Readiness } from '../../tasks/lib/steps/flink/flink-ready.ts';
 import { jobLines } from '../../tasks/lib/steps/flink/job-lines.ts';
 import type { JobLook } from '../../tasks/lib/steps/flink/job-running.ts';
-import { SUBMITTED, type Submitted } from '../../tasks/lib/steps/flink/job-submitted.ts';
-import { jarFileName, readyStep, submitSteps, type SubmitTarget } from '../../tasks/lib/steps/flink/submit-steps.ts';
+import type { Submitted } from '../../tasks/lib/steps/flink/job-submitted.ts';
+import { jarFileName, jobOutcome, readyStep, submitSteps, type SubmitTarget } from '../../tasks/lib/steps/flink/submit-steps.ts';
 import { TransportPool } from '../../tasks/lib/transport/open.ts';
 import type { Transport } from '../../tasks/lib/transport/types.ts';
 import { localHosts, session } from '../helpers/engine.ts';
@@ -70,21 +70,9 @@ export async function runSubmitSteps(target: SubmitTarget, req: SubmitRequest, o
   await s.pool.closeAll();
   const results = outcome?.results ?? [];
   const failure = results.find((r) => r.status === 'failed')?.msg ?? outcome?.unreachable;
-  const decision = run.output(submit, HOST);
-  const submitted = run.output(SUBMITTED, HOST);
-  const look = run.output(running, HOST);
-  const submitStatus = run.statusOf(submit, HOST);
-  const waitStatus = run.statusOf(running, HOST);
-  const lines = jobLines({
-    jarName,
-    ...(target.mode === 'rest' ? { restUrl: target.restUrl } : {}),
-    ...(decision ? { decision } : {}),
-    ...(submitStatus ? { submitStatus } : {}),
-    ...(submitted ? { submitted } : {}),
-    ...(look ? { look } : {}),
-    ...(waitStatus ? { waitStatus } : {}),
-    ...(failure ? { failure } : {}),
-  });
+  const o = jobOutcome(run, { submit, running }, HOST, { jarName, ...(target.mode === 'rest' ? { restUrl: target.restUrl } : {}), ...(failure ? { failure } : {}) });
+  const { decision, submitted, look } = o;
+  const lines = jobLines(o);
   return { run, outcome, statuses: results.map((r) => r.status), changed: results.some((r) => r.status === 'changed'), failure, decision, submitted, look, lines };
 }
 

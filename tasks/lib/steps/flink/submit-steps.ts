@@ -1,6 +1,7 @@
 // job-submit as steps, in the order a play runs them on the jobmanager's host. Flink's readiness comes first,
 // in a play of its own: nothing (not even the jar) is prepared for a Flink that is not there.
 import path from 'node:path';
+import type { Run } from '../../engine/runner.ts';
 import type { AnyStep, Step, WaitStep } from '../../engine/types.ts';
 import type { SubmitDecision, SubmitRequest } from '../../flink/jobs.ts';
 import { FlinkRest } from '../../flink/rest.ts';
@@ -9,7 +10,8 @@ import { jobmanagerReadyStep, restReadyStep, type Readiness } from './flink-read
 import { jarUploadedStep } from './jar-uploaded.ts';
 import { leftoversStep } from './job-leftovers.ts';
 import { cliJobRunningStep, restJobRunningStep, type JobLook } from './job-running.ts';
-import { cliSubmitStep, restSubmitStep, type SubmitFacts } from './job-submitted.ts';
+import type { JobOutcome } from './job-lines.ts';
+import { cliSubmitStep, restSubmitStep, SUBMITTED, type SubmitFacts } from './job-submitted.ts';
 
 export type SubmitTarget = { mode: 'rest'; restUrl: string } | { mode: 'cli'; stack: string; sudo: boolean; stagingDir?: string };
 
@@ -18,6 +20,30 @@ export interface SubmitSteps {
   steps: AnyStep[];
   submit: Step<SubmitFacts, SubmitDecision | undefined>;
   running: WaitStep<JobLook>;
+}
+
+/** What the recap's job lines are made of, read from what the play recorded for `host` (pure but for reading). */
+export function jobOutcome(
+  run: Pick<Run, 'output' | 'statusOf'>,
+  { submit, running }: Pick<SubmitSteps, 'submit' | 'running'>,
+  host: string,
+  o: { jarName: string; restUrl?: string; failure?: string },
+): JobOutcome {
+  const decision = run.output(submit, host);
+  const submitStatus = run.statusOf(submit, host);
+  const submitted = run.output(SUBMITTED, host);
+  const look = run.output(running, host);
+  const waitStatus = run.statusOf(running, host);
+  return {
+    jarName: o.jarName,
+    ...(o.restUrl ? { restUrl: o.restUrl } : {}),
+    ...(decision ? { decision } : {}),
+    ...(submitStatus ? { submitStatus } : {}),
+    ...(submitted ? { submitted } : {}),
+    ...(look ? { look } : {}),
+    ...(waitStatus ? { waitStatus } : {}),
+    ...(o.failure ? { failure: o.failure } : {}),
+  };
 }
 
 /** The jar's name as the user gave it (sensor-window.jar), for messages before it is read. */
