@@ -43,9 +43,12 @@ export async function mountDisk(node: string): Promise<string> {
   return mount;
 }
 
-export async function dropDisk(node: string): Promise<void> {
-  const { image, mount } = diskPaths(node);
-  await unmount(mount);
-  fs.rmSync(image, { force: true });
-  fs.rmSync(mount, { recursive: true, force: true });
+/** `mounted`: where the node had it (another checkout's disks directory, say); default: this checkout's. */
+export async function dropDisk(node: string, mounted?: string): Promise<void> {
+  const own = diskPaths(node);
+  // Only a disk of ours: a mount point named for the node, its image beside it (never an arbitrary directory).
+  const at = mounted && path.basename(mounted) === node && path.basename(path.dirname(mounted)) === 'disks' ? mounted : own.mount;
+  await unmount(at);
+  fs.rmSync(`${at}.ext4`, { force: true });
+  fs.rmSync(at, { recursive: true, force: true });
 }

@@ -137,11 +137,17 @@ export async function restartNode(container: string): Promise<void> {
   must(`restart ${container}`, await docker(['restart', '--time', '10', container]));
 }
 
-/** Removes node containers with their disks (and the anonymous volumes of nodes made before they had disks). */
+/**
+ * Removes node containers with their disks (and the anonymous volumes of nodes made before they had disks). The
+ * disk is the one the container has, which another checkout may have made: it is not left mounted there.
+ */
 export async function removeNodes(containers: string[]): Promise<void> {
+  const disks = await Promise.all(
+    containers.map(async (c) => (await docker(['inspect', '--format', '{{range .Mounts}}{{if eq .Destination "/var/lib/docker"}}{{.Source}}{{end}}{{end}}', c])).stdout.trim()),
+  );
   const results = await Promise.all(containers.map((c) => docker(['rm', '-f', '-v', c])));
   results.forEach((r, k) => must(`docker rm ${containers[k] ?? ''}`, r));
-  await Promise.all(containers.map((c) => dropDisk(nodeOf(c))));
+  await Promise.all(containers.map((c, k) => dropDisk(nodeOf(c), disks[k])));
 }
 
 /** True when the object exists and carries our label (never touch a same-named object of someone else). */
