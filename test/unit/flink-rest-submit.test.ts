@@ -90,7 +90,7 @@ describe('--mode cli', () => {
 });
 
 describe('the job-submit phase options', () => {
-  const inv = { hosts: [{ name: 'pi1', address: '10.77.0.11' }], cluster: { dnsrr: true, flink: { jobmanagerHost: 'pi1', stateDir: '/srv/flink-state/' } } } as unknown as Inventory;
+  const inv = { hosts: [{ name: 'pi1', address: '10.77.0.11' }], cluster: { dnsrr: true, services: { mosquitto: false }, flink: { jobmanagerHost: 'pi1', stateDir: '/srv/flink-state/' } } } as unknown as Inventory;
 
   it('defaults to REST on the dashboard address and savepoints under the state dir', () => {
     expect(parseJobSubmitArgs({}, inv)).toEqual({ ok: true, value: { mode: 'rest', restUrl: 'http://10.77.0.11:8081', args: [], savepointDir: '/srv/flink-state/savepoints' } });

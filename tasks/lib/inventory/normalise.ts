@@ -3,7 +3,7 @@
 
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { PATH_VARS, flattenFlink, type FlinkProperties } from './schema.ts';
+import { PATH_VARS, SENSOR_DEFAULTS, flattenFlink, type FlinkProperties } from './schema.ts';
 import type { GroupDef, RawInventory, VarDef } from './structure.ts';
 import {
   MODEL_MEMORY_MIB,
@@ -13,6 +13,7 @@ import {
   type InventoryProblem,
   type OptionalServices,
   type PiModel,
+  type SensorSimulator,
 } from './types.ts';
 
 export const DEFAULTS = {
@@ -211,6 +212,7 @@ export function normalise(file: string, raw: RawInventory): Normalised {
       prometheus: bool(services['prometheus']) ?? false,
       grafana: bool(services['grafana']) ?? false,
       visualizer: bool(services['visualizer']) ?? false,
+      ...sensorSimulator(services['sensors']),
     } satisfies OptionalServices,
     stackName: str(c('fridge_stack_name')) ?? DEFAULTS.stackName,
     dockerInstall: (str(c('fridge_docker_install')) as ClusterSettings['dockerInstall'] | undefined) ?? (virtual ? 'apt' : 'get.docker.com'),
@@ -223,6 +225,14 @@ export function normalise(file: string, raw: RawInventory): Normalised {
   for (const [g, m] of graph.members) groups[g] = raw.hostOrder.filter((h) => m.has(h));
 
   return { inventory: { file, hosts, groups, cluster }, hostVars, clusterVars, problems: graph.problems };
+}
+
+/** fridge_services.sensors (validated by the schema): `true` takes the defaults, a mapping overrides them. */
+function sensorSimulator(v: unknown): { sensors?: SensorSimulator } {
+  if (v === true) return { sensors: { ...SENSOR_DEFAULTS } };
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
+  const m = v as Record<string, unknown>;
+  return { sensors: { count: num(m['count']) ?? SENSOR_DEFAULTS.count, rate: num(m['rate']) ?? SENSOR_DEFAULTS.rate } };
 }
 
 /** One taskmanager on every host that may run one, as the seed does (3 of 5 Pis). */

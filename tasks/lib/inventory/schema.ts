@@ -21,6 +21,15 @@ export interface VarSpec {
 
 export const PLATFORMS = ['linux/arm/v6', 'linux/arm/v7', 'linux/arm64', 'linux/amd64'] as const;
 export const SERVICES = ['mosquitto', 'prometheus', 'grafana', 'visualizer'] as const;
+
+/** fridge_services.sensors: true means these. Ten sensors at 1/s: the example job's own generated default. */
+export const SENSOR_DEFAULTS = { count: 10, rate: 1 } as const;
+/**
+ * The simulator is one Python process on the leader Pi, next to Mosquitto and Prometheus. Measured on x86: 100
+ * readings/s cost about 9 % of a core; a Pi 3B core is several times slower, so 200/s in total is already a good
+ * part of one of its four cores, and the job's MQTT source reads at parallelism 1.
+ */
+export const SENSOR_LIMITS = { count: 100, minRate: 0.1, rate: 50, total: 200 } as const;
 export const DOCKER_INSTALL = ['get.docker.com', 'apt'] as const;
 
 /** Node labels Fridge derives from the host (HostSpec.labels). */
@@ -123,9 +132,52 @@ const networkSchema = z.strictObject(
   { error: 'expected a mapping with prefix, router, dns and interface' },
 );
 
-const servicesSchema = z.strictObject(Object.fromEntries(SERVICES.map((s) => [s, bool.optional()])) as Record<(typeof SERVICES)[number], z.ZodOptional<z.ZodBoolean>>, {
-  error: `expected a mapping of ${SERVICES.join(', ')} to true or false`,
+/** A scalar the messages may echo ("got 1000"); mappings and lists are not repeated back. */
+function echo(v: unknown): { input?: unknown } {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null ? { input: v } : {};
+}
+
+/**
+ * `true`, `false` or `{count, rate}` (either may be left out). Checked by hand rather than as a zod union, whose
+ * failure is one "invalid input" for the whole value: each problem here points at the key that has it.
+ */
+const sensorsSetting = z.unknown().superRefine((v, ctx) => {
+  if (typeof v === 'boolean') return;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    ctx.addIssue({ code: 'custom', message: 'expected true, false or a mapping such as {count: 10, rate: 1}', ...echo(v) });
+    return;
+  }
+  const m = v as Record<string, unknown>;
+  for (const key of Object.keys(m)) {
+    if (key !== 'count' && key !== 'rate') ctx.addIssue({ code: 'custom', path: [key], message: `unknown key "${key}"; expected count (sensors) and rate (readings/s per sensor)` });
+  }
+  const { count = SENSOR_DEFAULTS.count, rate = SENSOR_DEFAULTS.rate } = m;
+  const countOk = typeof count === 'number' && Number.isInteger(count) && count >= 1 && count <= SENSOR_LIMITS.count;
+  const rateOk = typeof rate === 'number' && Number.isFinite(rate) && rate >= SENSOR_LIMITS.minRate && rate <= SENSOR_LIMITS.rate;
+  if (!countOk) ctx.addIssue({ code: 'custom', path: ['count'], message: `expected a whole number of sensors from 1 to ${SENSOR_LIMITS.count}`, ...echo(count) });
+  if (!rateOk) ctx.addIssue({ code: 'custom', path: ['rate'], message: `expected readings per second per sensor, from ${SENSOR_LIMITS.minRate} to ${SENSOR_LIMITS.rate}`, ...echo(rate) });
+  if (countOk && rateOk && count * rate > SENSOR_LIMITS.total) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${count} sensors at ${rate}/s are ${count * rate} readings/s; at most ${SENSOR_LIMITS.total} in total (one Python process on the leader Pi)`,
+    });
+  }
 });
+
+const servicesSchema = z
+  .strictObject(
+    {
+      ...(Object.fromEntries(SERVICES.map((s) => [s, bool.optional()])) as Record<(typeof SERVICES)[number], z.ZodOptional<z.ZodBoolean>>),
+      sensors: sensorsSetting.optional(),
+    },
+    { error: `expected a mapping of ${SERVICES.join(', ')} to true or false (and sensors: true or {count, rate})` },
+  )
+  .superRefine((v, ctx) => {
+    // The simulator publishes to the stack's broker: without Mosquitto it would only log connection failures.
+    if (v.sensors !== undefined && v.sensors !== false && v.mosquitto !== true) {
+      ctx.addIssue({ code: 'custom', path: ['sensors'], message: 'the sensor simulator publishes to Mosquitto: set mosquitto: true as well' });
+    }
+  });
 
 export const VARS: Record<string, VarSpec> = {
   // Connection (per host, Ansible's own names).

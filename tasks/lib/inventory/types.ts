@@ -70,6 +70,16 @@ export interface OptionalServices {
   prometheus: boolean;
   grafana: boolean;
   visualizer: boolean;
+  /** The sensor simulator (fridge_services.sensors), publishing to Mosquitto; absent when off. */
+  sensors?: SensorSimulator;
+}
+
+/** `fridge_services.sensors: true` or `{count, rate}`. */
+export interface SensorSimulator {
+  /** How many sensors (sensor-0 .. sensor-<count-1>). */
+  count: number;
+  /** Readings per second, per sensor. */
+  rate: number;
 }
 
 export interface FlinkSettings {

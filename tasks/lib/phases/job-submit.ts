@@ -13,9 +13,9 @@ import { buildExampleJob, EXAMPLE_JOB_JAR } from '../flink/example-job.ts';
 import type { SubmitRequest } from '../flink/jobs.ts';
 import type { HostSpec, Inventory } from '../inventory/types.ts';
 import { leader } from '../inventory/types.ts';
+import { BROKER_URL, RESULTS_TOPIC } from '../stack/monitoring.ts';
 import { jobLines, missingJob, NO_JOB } from '../steps/flink/job-lines.ts';
-import { SUBMITTED } from '../steps/flink/job-submitted.ts';
-import { jarFileName, readyStep, submitSteps, type SubmitTarget } from '../steps/flink/submit-steps.ts';
+import { jarFileName, jobOutcome, readyStep, submitSteps, type SubmitTarget } from '../steps/flink/submit-steps.ts';
 
 export { missingJob, NO_JOB };
 
@@ -33,23 +33,47 @@ export function splitArgs(values: string[]): string[] {
   return values.flatMap((v) => v.split(/\s+/)).filter((a) => a.length > 0);
 }
 
+/** Program arguments by which the user chose the example job's source: MQTT elsewhere, or generated readings. */
+const SOURCE_ARGS = ['--mqtt-url', '--rate', '--sensors'];
+
+/**
+ * The example job's MQTT arguments when the stack has Mosquitto: it then reads the sensors from the stack's broker
+ * and publishes its window results back there, unless the user's own arguments chose a source (`--mqtt-url`, or
+ * `--rate`/`--sensors`, which only mean something to generated readings). Undefined: nothing to add.
+ */
+export function exampleJobMqttArgs(inv: Inventory, userArgs: readonly string[], jarGiven: boolean): string[] | undefined {
+  if (jarGiven || !inv.cluster.services.mosquitto) return undefined;
+  if (userArgs.some((a) => SOURCE_ARGS.some((o) => a === o || a.startsWith(`${o}=`)))) return undefined;
+  return ['--mqtt-url', BROKER_URL, ...(userArgs.includes('--mqtt-results-topic') ? [] : ['--mqtt-results-topic', RESULTS_TOPIC])];
+}
+
+/** The program arguments the user gave (--args, repeatable), split into words. */
+function userArgs(args: Run['args']): string[] {
+  const v = args['args'];
+  return splitArgs(Array.isArray(v) ? v : typeof v === 'string' ? [v] : []);
+}
+
 /** Phase options → a request (pure). */
 export function parseJobSubmitArgs(args: Run['args'], inv: Inventory): Parsed {
   const str = (k: string): string | undefined => (typeof args[k] === 'string' ? (args[k] as string) : undefined);
-  const list = (k: string): string[] => {
-    const v = args[k];
-    return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
-  };
   const mode = str('mode') ?? 'rest';
   if (mode !== 'rest' && mode !== 'cli') return { ok: false, msg: `--mode must be rest or cli, got '${mode}'` };
   const value: Omit<JobSubmitOptions, 'jar'> & { jar?: string } = {
     mode,
     restUrl: str('rest-url') ?? flinkUrl(inv),
-    args: splitArgs(list('args')),
+    args: userArgs(args),
     savepointDir: str('savepoint-dir') ?? savepointDir(inv),
   };
   const jar = str('jar');
   if (jar) value.jar = jar;
+  const mqtt = exampleJobMqttArgs(inv, value.args, jar !== undefined);
+  if (mqtt) {
+    value.args = [...mqtt, ...value.args];
+    // Switching a running example job from generated readings to MQTT resumes a savepoint whose DataGen source
+    // (uid sensor-readings) no operator claims; the job's other uids are fixed (its README), so that position
+    // is the only state left behind, and the counts carry over.
+    value.allowNonRestoredState = true;
+  }
   const cls = str('class');
   if (cls) value.entryClass = cls;
   const p = str('parallelism');
@@ -132,6 +156,9 @@ async function submitJob(run: Run): Promise<void> {
     run.fail(jm.name, 'job-submit options', parsed.msg);
     return;
   }
+  if (exampleJobMqttArgs(inv, userArgs(run.args), parsed.value.jar !== undefined)) {
+    run.message('info', `the example job reads the sensors from Mosquitto (${BROKER_URL}) and publishes its window results to ${RESULTS_TOPIC}; --args '--rate N' keeps generated readings`);
+  }
   // REST calls go from this machine, but the steps belong to the jobmanager's host in the recap.
   const target: SubmitTarget = parsed.value.mode === 'cli' ? { mode: 'cli', stack: inv.cluster.stackName, sudo: true } : { mode: 'rest', restUrl: parsed.value.restUrl };
   // Before the jar is built: on fresh nodes in check mode there is no Flink to decide with; say what would happen.
@@ -160,25 +187,9 @@ async function submitJob(run: Run): Promise<void> {
       run.message('info', `resuming from the savepoint taken when the stack was updated: ${sp}`);
     }
   }
-  const { steps, submit, running } = submitSteps(target, req, flinkUrl(inv), ready);
-  const [outcome] = await run.play({ name: 'job-submit', hosts: [jm], steps });
-  const submitted = run.output(SUBMITTED, jm);
-  const look = run.output(running, jm);
-  const decision = run.output(submit, jm);
-  const submitStatus = run.statusOf(submit, jm);
-  const waitStatus = run.statusOf(running, jm);
+  const built = submitSteps(target, req, flinkUrl(inv), ready);
+  const [outcome] = await run.play({ name: 'job-submit', hosts: [jm], steps: built.steps });
   const failure = failureOn(outcome);
-  Object.assign(
-    run.outputs,
-    jobLines({
-      jarName: jarFileName(jar),
-      ...(target.mode === 'rest' ? { restUrl: target.restUrl } : {}),
-      ...(decision ? { decision } : {}),
-      ...(submitStatus ? { submitStatus } : {}),
-      ...(submitted ? { submitted } : {}),
-      ...(look ? { look } : {}),
-      ...(waitStatus ? { waitStatus } : {}),
-      ...(failure ? { failure } : {}),
-    }),
-  );
+  const restUrl = target.mode === 'rest' ? target.restUrl : undefined;
+  Object.assign(run.outputs, jobLines(jobOutcome(run, built, jm.name, { jarName: jarFileName(jar), ...(restUrl ? { restUrl } : {}), ...(failure ? { failure } : {}) })));
 }

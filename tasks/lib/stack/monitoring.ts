@@ -5,6 +5,21 @@ import { stringify } from 'yaml';
 export const FLINK_METRICS_PORT = 9249;
 
 /**
+ * The MQTT pipeline on the stack's broker. Inside the stack's network a service is reachable by its short name
+ * (dnsrr: the name resolves to the task's address; vip: to the service's), so the job's taskmanagers and the
+ * simulator both find Mosquitto as `mosquitto`, wherever the scheduler put them.
+ */
+export const MQTT_BROKER = { host: 'mosquitto', port: 1883 } as const;
+export const BROKER_URL = `tcp://${MQTT_BROKER.host}:${MQTT_BROKER.port}`;
+/** Where each simulated sensor publishes; the job's default filter (`sensors/+/readings`) reads them all. */
+export const READINGS_TOPIC = 'sensors/{sensor}/readings';
+/** The job's window results, one topic per sensor (`{sensor}` is replaced by the job), and a filter for all of them. */
+export const RESULTS_TOPIC = 'sensors/{sensor}/results';
+export const RESULTS_TOPIC_FILTER = RESULTS_TOPIC.replace('{sensor}', '+');
+/** Retained by the simulator: the newest window's end-to-end latency, as it measured it (docker/services/sensors). */
+export const PIPELINE_STATS_TOPIC = 'fridge/pipeline/stats';
+
+/**
  * Each jobmanager/taskmanager task is discovered through `tasks.<stack>_<service>` (one A record per task):
  * scraping the service name would reach one replica at a time (the seed repository's mistake).
  */

@@ -1,4 +1,4 @@
-// Where each optional service's image comes from. Mosquitto, Prometheus and our visualizer are built here
+// Where each optional service's image comes from. Mosquitto, Prometheus, our visualizer and sensor simulator are built here
 // from Debian's packages (docker/services/<name>/Dockerfile) and pushed to the inventory's registry;
 // Grafana is not packaged by Debian, so only a real fridge (which can reach Docker Hub) gets it.
 
@@ -13,6 +13,7 @@ export const BUILT_SERVICES = {
   mosquitto: { tag: '2.0-bookworm-2', recipe: '758a2b848b342cc9' },
   prometheus: { tag: '2.42-bookworm-1', recipe: 'ba6f8bac43905485' },
   visualizer: { tag: '1-bookworm-1', recipe: 'b62c9d06fce83f3a' },
+  sensors: { tag: '1-bookworm-1', recipe: 'a2eb283f90c0e004' },
 } as const;
 
 export type BuiltService = keyof typeof BUILT_SERVICES;
