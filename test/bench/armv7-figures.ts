@@ -1,7 +1,8 @@
 // Prints the figures of `sim up --arch armv7` (the Pi 3Bs' own linux/arm/v7 image run through QEMU on the
 // virtual nodes' x86 engines): a deploy up to a converged Flink (job-submit left out), the time from
 // `docker stack deploy` to Flink's REST answering with every taskmanager registered, the platform the containers
-// run, and a no-op re-run. `npm run bench -- armv7-figures`; about 10 minutes; switches the fridge to armv7 and back.
+// run, and a no-op re-run: `npx tsx test/bench/armv7-figures.ts` (about 10 minutes; switches the fridge to armv7
+// and back).
 // Not a test (yet): under QEMU on 2 cores, Pekko's classic remoting must start within a fixed 10 s that no Flink
 // option sets (pekko.startup-timeout does not reach it), so under load a jobmanager or taskmanager may fail to
 // start and the swarm rolls the update back; and qemu-user does not fix up unaligned LDRD as ARMv7 Linux does,
