@@ -17,30 +17,12 @@ import { buildServiceImages } from '../../tasks/lib/stack/build-service-images.t
 import type { ComposeFile } from '../../tasks/lib/stack/compose-types.ts';
 import { generateStack } from '../../tasks/lib/stack/generate.ts';
 import { builtImageRefs } from '../../tasks/lib/stack/service-images.ts';
+import { onLeader, until } from '../support/sim-leader.ts';
 import { STACK_FILE } from '../../tasks/lib/stack/types.ts';
 import { execLocal } from '../../tasks/lib/transport/local.ts';
 import { shq } from '../../tasks/lib/transport/types.ts';
 
 const STACK = 'stackcheck';
-const leaderContainer = containerName('pi1');
-
-function onLeader(command: string) {
-  return execLocal(`docker exec ${leaderContainer} sh -c ${shq(command)}`, { timeoutMs: 300_000 });
-}
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    const v = await probe().catch((e: unknown) => {
-      last = e;
-      return undefined;
-    });
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
 
 /** MQTT 3.1.1 CONNECT as a sensor sends it; the broker answers CONNACK (0x20 0x02 0x00 0x00) when it accepts. */
 function mqttConnack(host: string, port: number): Promise<Buffer> {
@@ -108,7 +90,7 @@ beforeAll(async () => {
       writeFileSync(path.join(dir, f), c);
     }
     await onLeader(`rm -rf /tmp/${STACK} && mkdir -p /tmp/${STACK}`);
-    const cp = await execLocal(`docker cp ${shq(`${dir}/.`)} ${leaderContainer}:/tmp/${STACK}/`);
+    const cp = await execLocal(`docker cp ${shq(`${dir}/.`)} ${containerName('pi1')}:/tmp/${STACK}/`);
     expect(cp.code, cp.stderr).toBe(0);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -13,11 +13,10 @@ import { FlinkRest, type JobSummary } from '../../tasks/lib/flink/rest.ts';
 import { loadInventory } from '../../tasks/lib/inventory/load.ts';
 import type { Inventory } from '../../tasks/lib/inventory/types.ts';
 import { SIM_PATHS } from '../../tasks/lib/sim/config.ts';
-import { containerName } from '../../tasks/lib/sim/nodes.ts';
 import { PIPELINE_STATS_TOPIC, RESULTS_TOPIC_FILTER } from '../../tasks/lib/stack/monitoring.ts';
-import { execLocal } from '../../tasks/lib/transport/local.ts';
 import { shq } from '../../tasks/lib/transport/types.ts';
 import { explain, runTask } from '../support/run-task.ts';
+import { onLeader as leaderCommand, until as poll } from '../support/sim-leader.ts';
 
 const SERVICES = { mosquitto: true, prometheus: true, grafana: false, visualizer: false, sensors: { count: 4, rate: 2 } };
 const figures: Record<string, string> = {};
@@ -28,27 +27,12 @@ let invArgs: string[] = [];
 let scratch = '';
 let rest: FlinkRest;
 
-function onLeader(command: string, timeoutMs = 120_000) {
-  return execLocal(`docker exec ${containerName('pi1')} sh -c ${shq(command)}`, { timeoutMs });
-}
+const onLeader = (command: string, timeoutMs = 120_000) => leaderCommand(command, timeoutMs);
+const until = <T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> => poll(what, ms, probe, 2000);
 
 /** A command run inside the stack's Mosquitto container (on the leader: its placement pins it there). */
 function inMosquitto(stack: string, command: string, timeoutMs = 120_000) {
   return onLeader(`c=$(docker ps -q --filter label=com.docker.swarm.service.name=${stack}_mosquitto | head -n1); [ -n "$c" ] && docker exec "$c" ${command}`, timeoutMs);
-}
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    const v = await probe().catch((e: unknown) => {
-      last = e;
-      return undefined;
-    });
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 2000));
-  }
 }
 
 async function runningJob(): Promise<JobSummary | undefined> {
