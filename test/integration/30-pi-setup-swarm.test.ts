@@ -111,6 +111,26 @@ describe('pi-setup and swarm on 5 fresh virtual Pis', () => {
     expect((await onNode('pi2', 'cat /boot/firmware/cmdline.txt')).stdout).toContain('cgroup_memory=1 cgroup_enable=memory');
   }, 120_000);
 
+  it('state storage: every node mounts pi1:/srv/fridge-state at /mnt/fridge-state; what one node writes, every other reads', async () => {
+    const token = `written on pi2 at ${Date.now()}`;
+    expect((await onNode('pi2', `printf '%s\\n' ${shq(token)} > /mnt/fridge-state/from-pi2`)).code).toBe(0);
+    for (const n of names) {
+      const r = await onNode(n, "findmnt -n -o SOURCE,FSTYPE --mountpoint /mnt/fridge-state | tr -s ' '; cat /mnt/fridge-state/from-pi2; stat -c '%u:%g' /mnt/fridge-state/from-pi2 /mnt/fridge-state");
+      // Flink's uid (9999) on every node, whoever wrote it: the server's account has that uid.
+      expect(r.stdout.trim().split('\n'), n).toEqual(['fridge-state@10.77.0.11:/srv/fridge-state fuse.sshfs', token, '9999:9999', '9999:9999']);
+    }
+    // Kept on the server's own disk, and nowhere else: nothing is shared behind the pipeline's back.
+    expect((await onNode('pi1', 'cat /srv/fridge-state/from-pi2')).stdout.trim()).toBe(token);
+    expect((await onNode('pi3', 'test -e /srv/fridge-state/from-pi2 && echo elsewhere || echo only-on-pi1')).stdout.trim()).toBe('only-on-pi1');
+    // The nodes' key opens SFTP only: no shell on the server.
+    const shell = await onNode(
+      'pi2',
+      'timeout 20 ssh -i /etc/fridge/state-storage/id_ed25519 -o UserKnownHostsFile=/etc/fridge/state-storage/known_hosts -o BatchMode=yes fridge-state@10.77.0.11 echo shell-for-$(id -un) < /dev/null',
+    );
+    expect(shell.stdout).not.toContain('shell-for');
+    await onNode('pi2', 'rm -f /mnt/fridge-state/from-pi2');
+  }, 120_000);
+
   it('a second run of both reports 0 changed', async () => {
     const setup = await runTask('pi-setup', ['--json']);
     const swarm = await runTask('swarm', ['--json']);

@@ -95,6 +95,26 @@ describe('deploy onto the virtual fridge (README demo)', () => {
     expect(overview.ok && overview.value.taskmanagers).toBe(5);
   });
 
+  it('a Flink node that lost the shared state storage stops the deploy before anything changes; pi-setup mounts it again', { timeout: 600_000 }, async () => {
+    const before = await runningJob();
+    const services = () => execFileSync('docker', ['exec', 'fridge-sim-pi1', 'docker', 'service', 'ls', '--format', '{{.Name}} {{.Image}}'], { encoding: 'utf8' });
+    const stackBefore = services();
+    // As after a reboot while the storage Pi was still down: the state directory is the node's own disk again.
+    execFileSync('docker', ['exec', 'fridge-sim-pi3', 'umount', '-l', '/mnt/fridge-state']);
+    const r = await runTask('stack-deploy');
+    expect(r.code, explain(r)).toBe(2);
+    expect(r.stdout).toContain('pi3 does not see the shared state storage at /mnt/fridge-state (nothing is mounted at /mnt/fridge-state; .fridge-storage is missing)');
+    expect(r.stdout).toContain('run pi-setup (it mounts fridge-state@10.77.0.11:/srv/fridge-state there)');
+    expect(r.stdout).toMatch(/not every Flink node reaches the state storage \(sshfs from pi1:\/srv\/fridge-state\); the stack was not changed/);
+    expect(services()).toBe(stackBefore);
+    expect((await runningJob())?.jid).toBe(before?.jid);
+
+    const fixed = await runTask('pi-setup', ['--limit', 'pi3']);
+    expect(fixed.code, explain(fixed)).toBe(0);
+    expect(fixed.stdout).toContain('mount fridge-state@10.77.0.11:/srv/fridge-state at /mnt/fridge-state');
+    expect(execFileSync('docker', ['exec', 'fridge-sim-pi3', 'cat', '/mnt/fridge-state/.fridge-storage'], { encoding: 'utf8' })).toBe('fridge state storage of virtual-fridge (pi1:/srv/fridge-state)\n');
+  });
+
   it('a redeploy with a changed image resumes the job from a savepoint: its running count continues', { timeout: 1_200_000 }, async () => {
     const job = await until('the example job', runningJob, 60_000);
     const atStart = await until('a running count', () => count(job.jid), 60_000);
@@ -144,5 +164,6 @@ describe('deploy onto the virtual fridge (README demo)', () => {
     expect(r.stdout).toContain(`${inv.cluster.stackName}_taskmanager`);
     expect(r.stdout).toMatch(/sensor-window@\w+\s+\w+\s+RUNNING/);
     expect(r.stdout).toContain(`Dashboard: ${flinkUrl(inv)}`);
+    expect(r.stdout).toContain('state storage: sshfs from pi1:/srv/fridge-state: reached by pi2, pi3, pi4, pi5');
   });
 });

@@ -20,6 +20,7 @@ const node = (i: number, over: Partial<NodeStatus> = {}): NodeStatus => ({
   filesDir: nodeFilesDir(`pi${i}`),
   meminfo: 'limit',
   disk: true,
+  current: true,
   ...over,
 });
 
@@ -36,6 +37,7 @@ describe('planNodes', () => {
     ['reports the host memory: recreate', [node(1), node(2, { meminfo: 'host' }), node(3)], { create: [2], start: [], restart: [], remove: ['fridge-sim-pi2'] }],
     // Made before nodes had disks of their own: its engine's files are on an anonymous volume.
     ['no disk of its own: recreate', [node(1), node(2), node(3, { disk: false })], { create: [3], start: [], restart: [], remove: ['fridge-sim-pi3'] }],
+    ['made with the shared state volume or without FUSE: recreate', [node(1, { current: false }), node(2), node(3)], { create: [1], start: [], restart: [], remove: ['fridge-sim-pi1'] }],
   ] as const)('%s', (_, existing, expected) => {
     expect(planNodes([...existing], want)).toEqual(expected);
   });
@@ -102,6 +104,9 @@ describe('node container', () => {
     // Its own disk (sim/disks.ts) as its engine's data directory, not an anonymous volume on this machine's.
     expect(args).toContain(`${diskPaths('pi2').mount}:/var/lib/docker`);
     expect(diskPaths('pi2').mount).toMatch(/\.fridge\/sim\/disks\/pi2$/);
+    // FUSE as on a Pi, and no state directory shared behind the pipeline's back.
+    expect(args.join(' ')).toContain('--device /dev/fuse');
+    expect(args.join(' ')).not.toContain('/mnt/fridge-state');
   });
 
   it("reads lxcfs's /proc/meminfo (its engine then reports the limit), unless lxcfs is not serving", () => {

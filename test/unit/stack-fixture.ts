@@ -59,6 +59,7 @@ export function seedInventory(o: FixtureOptions = {}): Inventory {
         stateDir: '/mnt/fridge-state',
         properties: {},
       },
+      stateStorage: { kind: 'sshfs', server: 'worker01', path: '/srv/fridge-state' },
       network: { prefix: 24, router: undefined, dns: [], interface: 'eth0' },
       services: { mosquitto: false, prometheus: false, grafana: false, visualizer: false, ...o.services },
       stackName: 'flink',

@@ -14,6 +14,7 @@ import {
   type OptionalServices,
   type PiModel,
   type SensorSimulator,
+  type StateStorage,
 } from './types.ts';
 
 export const DEFAULTS = {
@@ -26,6 +27,7 @@ export const DEFAULTS = {
   flinkVersion: '2.3.0',
   slots: 1,
   stateDir: '/mnt/fridge-state',
+  stateServerPath: '/srv/fridge-state',
   stackName: 'flink',
   networkPrefix: 24,
   networkInterface: 'eth0',
@@ -201,6 +203,7 @@ export function normalise(file: string, raw: RawInventory): Normalised {
       stateDir: str(c('fridge_flink_state_dir')) ?? DEFAULTS.stateDir,
       properties: props,
     },
+    stateStorage: stateStorage(rec(c('fridge_state_storage')), leaderName, hosts.length),
     network: {
       prefix: num(network['prefix']) ?? DEFAULTS.networkPrefix,
       router: str(network['router']),
@@ -225,6 +228,18 @@ export function normalise(file: string, raw: RawInventory): Normalised {
   for (const [g, m] of graph.members) groups[g] = raw.hostOrder.filter((h) => m.has(h));
 
   return { inventory: { file, hosts, groups, cluster }, hostVars, clusterVars, problems: graph.problems };
+}
+
+/**
+ * fridge_state_storage (validated by the schema). Unset: one Pi shares it with the others (the first manager, which
+ * runs no taskmanager in the seed), since a job can only recover on another node from state every node reaches;
+ * a single node needs nothing shared.
+ */
+function stateStorage(v: Record<string, unknown>, leaderName: string, hostCount: number): StateStorage {
+  const type = str(v['type']) ?? (hostCount > 1 ? 'sshfs' : 'none');
+  if (type === 'external') return { kind: 'external' };
+  if (type === 'none') return { kind: 'none' };
+  return { kind: 'sshfs', server: str(v['server']) ?? leaderName, path: str(v['path']) ?? DEFAULTS.stateServerPath };
 }
 
 /** fridge_services.sensors (validated by the schema): `true` takes the defaults, a mapping overrides them. */

@@ -224,6 +224,41 @@ const flinkHosts: Rule = (ctx) => {
   return out;
 };
 
+/** Where a key of a mapping-valued variable is written, else the value. */
+function keyPos(def: VarDef, key: string): SourcePos {
+  const node = def.valueNode;
+  if (isMap(node)) {
+    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+    if (pair) return def.src.posOf(pair.value ?? pair.key);
+  }
+  return def.valuePos;
+}
+
+const stateStorage: Rule = (ctx) => {
+  const def = ctx.clusterVars.get('fridge_state_storage');
+  const storage = ctx.inventory.cluster.stateStorage;
+  if (!def || typeof def.value !== 'object' || def.value === null) return [];
+  const given = def.value as Record<string, unknown>;
+  const out: InventoryProblem[] = [];
+  if (storage.kind !== 'sshfs') {
+    for (const k of ['server', 'path']) {
+      if (given[k] !== undefined) out.push(error(keyPos(def, k), `fridge_state_storage.${k}: only type sshfs has a ${k}; ${storage.kind === 'external' ? 'external storage is mounted by you on every node at fridge_flink_state_dir' : 'none keeps the state on each node'}`));
+    }
+    return out;
+  }
+  const names = ctx.inventory.hosts.map((h) => h.name);
+  const server = ctx.inventory.hosts.find((h) => h.name === storage.server);
+  if (!server) {
+    if (typeof given['server'] === 'string') out.push(error(keyPos(def, 'server'), `fridge_state_storage.server: "${storage.server}" is not a host of this inventory${didYouMean(storage.server, names) || `; hosts: ${names.join(', ')}`}`));
+  } else if (server.connection === 'local') {
+    out.push(error(keyPos(def, 'server'), `fridge_state_storage.server: "${server.name}" is reached without SSH (ansible_connection: local); the other nodes mount its directory over SSH, so it must be a Pi they can reach`));
+  }
+  if (storage.path === ctx.inventory.cluster.flink.stateDir) {
+    out.push(error(keyPos(def, 'path'), `fridge_state_storage.path: ${storage.path} is also fridge_flink_state_dir, where every node (the server too) mounts it; choose another directory, e.g. /srv/fridge-state`));
+  }
+  return out;
+};
+
 const replicas: Rule = (ctx) => {
   const { flink } = ctx.inventory.cluster;
   const excluded = new Set(flink.taskmanagerExclude);
@@ -334,6 +369,7 @@ export const RULES: readonly Rule[] = [
   mdnsNames,
   models,
   flinkHosts,
+  stateStorage,
   replicas,
   roleGroupTypos,
   groupNames,

@@ -31,6 +31,8 @@ export const SENSOR_DEFAULTS = { count: 10, rate: 1 } as const;
  */
 export const SENSOR_LIMITS = { count: 100, minRate: 0.1, rate: 50, total: 200 } as const;
 export const DOCKER_INSTALL = ['get.docker.com', 'apt'] as const;
+/** fridge_state_storage.type: what makes fridge_flink_state_dir the same directory on every node. */
+export const STATE_STORAGE = ['sshfs', 'external', 'none'] as const;
 
 /** Node labels Fridge derives from the host (HostSpec.labels). */
 export const RESERVED_LABELS = ['model', 'memory', 'role'];
@@ -179,6 +181,20 @@ const servicesSchema = z
     }
   });
 
+const absDir = (example: string) =>
+  z.string({ error: 'expected an absolute directory path' }).regex(/^\/[^\s:,]*$/, { error: `expected an absolute directory path without spaces, commas or colons, e.g. ${example}` });
+
+const stateStorageSchema = z.strictObject(
+  {
+    type: z.enum(STATE_STORAGE, {
+      error: 'expected sshfs (a Pi of the inventory keeps the state, every node mounts it), external (you mounted shared storage on every node) or none (each node keeps its own: no recovery on another node)',
+    }),
+    server: hostRef.optional(),
+    path: absDir('/srv/fridge-state').optional(),
+  },
+  { error: 'expected a mapping such as {type: sshfs, server: worker01, path: /srv/fridge-state}' },
+);
+
 export const VARS: Record<string, VarSpec> = {
   // Connection (per host, Ansible's own names).
   ansible_host: { scope: 'host', schema: address },
@@ -247,6 +263,7 @@ export const VARS: Record<string, VarSpec> = {
     schema: z.string({ error: 'expected an absolute directory path' }).regex(/^\/\S*$/, { error: 'expected an absolute directory path, e.g. /mnt/fridge-state' }),
   },
   fridge_flink_properties: { scope: 'cluster', schema: flinkTree },
+  fridge_state_storage: { scope: 'cluster', schema: stateStorageSchema },
   fridge_network: { scope: 'cluster', schema: networkSchema },
   fridge_services: { scope: 'cluster', schema: servicesSchema },
   fridge_grafana_admin_password_env: { scope: 'cluster', schema: envName, sensitive: true },

@@ -98,11 +98,19 @@ export interface FlinkSettings {
   properties: Record<string, string | number | boolean>;
 }
 
+/**
+ * What makes fridge_flink_state_dir one directory for every node (checkpoints written by a taskmanager on one Pi
+ * are read by a jobmanager on another). sshfs: `server`'s `path`, mounted by every node over SSH (SFTP);
+ * external: storage the operator mounted on every node (a NAS), only checked; none: each node's own directory.
+ */
+export type StateStorage = { kind: 'sshfs'; server: string; path: string } | { kind: 'external' } | { kind: 'none' };
+
 export interface ClusterSettings {
   name: string;
   registry: RegistrySettings;
   platforms: string[];
   flink: FlinkSettings;
+  stateStorage: StateStorage;
   network: NetworkSettings;
   services: OptionalServices;
   /** Stack name for docker stack deploy. */

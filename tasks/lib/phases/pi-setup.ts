@@ -9,6 +9,7 @@ import { keyPairStep } from '../steps/key-pair.ts';
 import { staticIpStep } from '../steps/network.ts';
 import { stateDirStep } from '../steps/state-dir.ts';
 import { authorizedKeyStep, lockPasswordStep, passwordLoginStep } from '../steps/ssh.ts';
+import { setUpStateStorage } from '../steps/storage/plays.ts';
 
 /** Key files the selected SSH hosts log in with. */
 function namedKeyFiles(run: Run): string[] {
@@ -17,7 +18,7 @@ function namedKeyFiles(run: Run): string[] {
 
 export const phase: Phase = {
   name: 'pi-setup',
-  description: 'Hostname, static address, SSH key login (password login off) and the Docker engine on every Pi.',
+  description: 'Hostname, static address, SSH key login (password login off), the Docker engine and the shared state storage on every Pi.',
   async run(run) {
     const keys = namedKeyFiles(run);
     if (keys.length > 0) await run.play({ name: 'operator key pair', hosts: [LOCALHOST], steps: [keyPairStep(keys)] });
@@ -32,5 +33,7 @@ export const phase: Phase = {
     // A rebooted host's pooled connection is dead: the next phase opens a new one. A reboot that failed may
     // have happened all the same. (In check mode nothing rebooted: the next phase only reconnects.)
     for (const o of engines) if (o.results.some((r) => r.step === rebootStep.name && (r.status === 'changed' || r.status === 'failed'))) await run.session.pool.drop(o.host);
+    // Checkpoints and savepoints must be one directory for every node: a job recovers on another Pi only then.
+    await setUpStateStorage(run);
   },
 };

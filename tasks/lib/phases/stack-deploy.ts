@@ -18,6 +18,8 @@ import { registryLoginStep } from '../steps/stack/registry-login.ts';
 import { stackSecretsStep } from '../steps/stack/secrets.ts';
 import { enabledServices, serviceImagesStep } from '../steps/stack/service-images.ts';
 import { stopJobsStep, stoppedJobMessages } from '../steps/stack/stop-jobs.ts';
+import { checkStateStorage } from '../steps/storage/plays.ts';
+import { storageDescription } from '../steps/storage/reached.ts';
 
 export const DEFAULT_CONVERGE_TIMEOUT_S = 600;
 
@@ -80,6 +82,12 @@ async function deployStack(run: Run): Promise<WaitStep<ConvergeFacts> | undefine
   const stop = pullStopMessage(imageRef, ledger, await listedPlatforms(run, lead, imageRef, ledger));
   if (stop) {
     run.fail(lead.name, 'image on the Flink nodes', stop);
+    return undefined;
+  }
+  // A Flink node that does not see the shared state would checkpoint where no other node looks: stop before the
+  // stack (and its jobs) change.
+  if (!(await checkStateStorage(run, flinkHosts(inv))).ok) {
+    run.fail(lead.name, 'state storage', `not every Flink node reaches the state storage (${storageDescription(inv)}); the stack was not changed`);
     return undefined;
   }
   // The nodes did not pull a private image (the leader alone has the login): the leader logs in and reads its

@@ -1,7 +1,9 @@
 // status: nodes, services and replicas, Flink taskmanagers/slots, jobs and their state, dashboard URL.
 import { formatStatus, statusStep } from '../deploy/status.ts';
 import type { Phase } from '../engine/phase.ts';
+import { flinkHosts } from '../deploy/pre-pull.ts';
 import { leader } from '../inventory/types.ts';
+import { checkStateStorage, formatStorageCheck } from '../steps/storage/plays.ts';
 
 export const phase: Phase = {
   name: 'status',
@@ -14,5 +16,7 @@ export const phase: Phase = {
     if (!status) return;
     run.data.status = status;
     run.outputs.status = `\n${formatStatus(status)}`;
+    const storage = await checkStateStorage(run, flinkHosts(run.inventory));
+    run.outputs['state storage'] = formatStorageCheck(run.inventory, storage);
   },
 };

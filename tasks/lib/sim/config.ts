@@ -21,7 +21,6 @@ export const SIM = {
   diskGiB: 16,
   nodeImage: 'fridge-sim/node:bookworm',
   baseImage: 'fridge-sim/rootfs:bookworm',
-  stateVolume: 'fridge-sim-state',
   stateMount: '/mnt/fridge-state',
   registryPort: 5000,
   aptCachePort: 3142,

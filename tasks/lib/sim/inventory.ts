@@ -57,6 +57,9 @@ export function simInventory(input: SimInventoryInput): Record<string, unknown> 
     fridge_flink_taskmanager_max_per_host: 2,
     fridge_flink_slots: 1,
     fridge_flink_state_dir: SIM.stateMount,
+    // As on real Pis: each node has only its own disk, and pi-setup makes the leader's directory every node's
+    // state directory (sshfs). The leader runs no taskmanager in the seed's placement.
+    fridge_state_storage: { type: 'sshfs', server: nodeName(1), path: '/srv/fridge-state' },
     // Under QEMU (--arch armv7) a JVM starts many times slower than on a Pi: Pekko's 10 s to bring up its actor
     // system is not enough there, nor are the default ask and heartbeat timeouts. Official keys, as a user whose
     // machines are that slow would set them; on amd64 the defaults stand.

@@ -25,6 +25,11 @@ export interface NodeStatus {
   meminfo: MeminfoView;
   /** Its /var/lib/docker is its own disk (sim/disks.ts), not an anonymous volume on this machine's. */
   disk: boolean;
+  /**
+   * Made the way nodes are now: /dev/fuse (sshfs, for the state storage pi-setup sets up) and no state volume
+   * shared behind the pipeline's back (older nodes all mounted one at /mnt/fridge-state).
+   */
+  current: boolean;
 }
 
 /** 'limit': lxcfs's /proc/meminfo, so the node's engine reports the model's memory; 'host': this machine's. */
@@ -48,28 +53,34 @@ export async function ensureNetwork(): Promise<boolean> {
   return true;
 }
 
-export async function ensureStateVolume(): Promise<boolean> {
-  if ((await docker(['volume', 'inspect', SIM.stateVolume])).code === 0) return false;
-  must('docker volume create', await docker(['volume', 'create', '--label', `${SIM.label}=1`, SIM.stateVolume]));
-  return true;
+/**
+ * Nodes once shared one docker volume at /mnt/fridge-state, which made recovery work where a real Fridge would
+ * not (#14): state every node reaches is now what pi-setup sets up. Old nodes are recreated, the volume removed.
+ */
+export const LEGACY_STATE_VOLUME = 'fridge-sim-state';
+
+export async function removeLegacyStateVolume(): Promise<boolean> {
+  if (!(await isOurs('volume', LEGACY_STATE_VOLUME))) return false;
+  return (await docker(['volume', 'rm', LEGACY_STATE_VOLUME])).code === 0;
 }
 
 /** Every node container of ours, running or not (address: the one it was given, known even while stopped). */
 export async function listNodes(): Promise<NodeStatus[]> {
   const ids = (await docker(['ps', '-aq', '--filter', `label=${NODE_LABEL}`])).stdout.split('\n').filter(Boolean);
   if (!ids.length) return [];
-  const fmt = `{{index .Config.Labels "${NODE_LABEL}"}}|{{.Name}}|{{.State.Status}}|{{.HostConfig.Memory}}|{{.Config.Image}}|{{range .NetworkSettings.Networks}}{{if .IPAMConfig}}{{.IPAMConfig.IPv4Address}}{{else}}{{.IPAddress}}{{end}}{{end}}|{{range .Mounts}}{{if eq .Destination "/etc/hostname"}}{{.Source}}{{end}}{{end}}|{{range .Mounts}}{{if eq .Destination "/proc/meminfo"}}limit{{end}}{{end}}|{{range .Mounts}}{{if eq .Destination "/var/lib/docker"}}{{.Source}}{{end}}{{end}}`;
+  const fmt = `{{index .Config.Labels "${NODE_LABEL}"}}|{{.Name}}|{{.State.Status}}|{{.HostConfig.Memory}}|{{.Config.Image}}|{{range .NetworkSettings.Networks}}{{if .IPAMConfig}}{{.IPAMConfig.IPv4Address}}{{else}}{{.IPAddress}}{{end}}{{end}}|{{range .Mounts}}{{if eq .Destination "/etc/hostname"}}{{.Source}}{{end}}{{end}}|{{range .Mounts}}{{if eq .Destination "/proc/meminfo"}}limit{{end}}{{end}}|{{range .Mounts}}{{if eq .Destination "/var/lib/docker"}}{{.Source}}{{end}}{{end}}|{{range .HostConfig.Devices}}{{.PathOnHost}} {{end}}|{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}`;
   // A container removed between ps and inspect makes inspect fail for it only; the others are still printed.
   const r = await docker(['inspect', '--format', fmt, ...ids]);
   const nodes = r.stdout
     .split('\n')
     .filter(Boolean)
     .map((line) => {
-      const [name = '', container = '', state = '', mem = '0', image = '', address = '', hostnameFile = '', meminfo = '', dockerDir = ''] = line.split('|');
+      const [name = '', container = '', state = '', mem = '0', image = '', address = '', hostnameFile = '', meminfo = '', dockerDir = '', devices = '', volumes = ''] = line.split('|');
       const filesDir = hostnameFile ? path.dirname(hostnameFile) : '';
       const view: MeminfoView = meminfo === 'limit' ? 'limit' : 'host';
       const disk = dockerDir === diskPaths(name).mount;
-      return { name, container: container.replace(/^\//, ''), state, memoryBytes: Number(mem), image, address, filesDir, meminfo: view, disk };
+      const current = devices.split(' ').includes('/dev/fuse') && !volumes.split(' ').includes(LEGACY_STATE_VOLUME);
+      return { name, container: container.replace(/^\//, ''), state, memoryBytes: Number(mem), image, address, filesDir, meminfo: view, disk, current };
     });
   return nodes.sort((a, b) => Number(a.name.slice(2)) - Number(b.name.slice(2)));
 }
@@ -105,7 +116,8 @@ export function nodeRunArgs(i: number, model: PiModel, meminfo: MeminfoView): st
     '--cgroupns', 'private',
     // The inner dockerd cannot put overlay2 on the container's own overlay root: it gets the node's own disk.
     '-v', `${diskPaths(name).mount}:/var/lib/docker`,
-    '-v', `${SIM.stateVolume}:${SIM.stateMount}`,
+    // A Pi's kernel has FUSE: pi-setup mounts the shared state storage with sshfs.
+    '--device', '/dev/fuse',
     // Our own files instead of docker's (which it rewrites at every start): a rename by pi-setup survives a
     // restart, as on a Pi. Both are still mount points: write them in place, never replace them with mv.
     '-v', `${path.join(files, 'hostname')}:/etc/hostname`,
@@ -162,9 +174,6 @@ export async function removeNetworkAndVolume(): Promise<string[]> {
     must('docker network rm', await docker(['network', 'rm', SIM.network]));
     removed.push(`network ${SIM.network}`);
   }
-  if (await isOurs('volume', SIM.stateVolume)) {
-    must('docker volume rm', await docker(['volume', 'rm', SIM.stateVolume]));
-    removed.push(`volume ${SIM.stateVolume}`);
-  }
+  if (await removeLegacyStateVolume()) removed.push(`volume ${LEGACY_STATE_VOLUME}`);
   return removed;
 }

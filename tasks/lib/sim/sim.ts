@@ -14,7 +14,7 @@ import {
   createNode,
   nodeFilesDir,
   ensureNetwork,
-  ensureStateVolume,
+  removeLegacyStateVolume,
   listNodes,
   removeNetworkAndVolume,
   removeNodes,
@@ -113,6 +113,8 @@ export function planNodes(
       n.meminfo !== want.meminfo ||
       // Made before nodes had disks of their own (sim/disks.ts): a new node with a new card.
       !n.disk ||
+      // Made with the shared state volume, or without FUSE: as above.
+      !n.current ||
       n.address !== nodeAddress(i) ||
       n.state === 'dead' ||
       // Made by another checkout (a CI clone, say): its keys and files are not ours, and may be gone.
@@ -138,7 +140,6 @@ export function simUp(options: Partial<SimOptions> = {}): Promise<SimUpResult | 
     await ensureOperatorKey();
     const imageBuilt = await ensureNodeImage(log);
     if (await ensureNetwork()) log(`created docker network ${SIM.network} (${SIM.subnet})`);
-    await ensureStateVolume();
     const services: ServiceStatus[] = [];
     for (const s of serviceSpecs()) services.push(await ensureService(s));
 
@@ -155,6 +156,7 @@ export function simUp(options: Partial<SimOptions> = {}): Promise<SimUpResult | 
     }
     if (plan.remove.length) log(`removing ${plan.remove.join(', ')}`);
     await removeNodes(plan.remove);
+    await removeLegacyStateVolume();
     if (plan.create.length) log(`starting ${plan.create.map(nodeName).join(', ')} (fresh Raspberry Pi OS-like nodes)`);
     await Promise.all(plan.create.map((i) => createNode(i, opts.model, meminfo)));
     await Promise.all(plan.start.map(startNode));

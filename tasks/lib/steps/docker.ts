@@ -9,6 +9,7 @@ import { waitFor, waitingProgress, type Probe } from '../engine/wait.ts';
 import type { Inventory } from '../inventory/types.ts';
 import { openTransport } from '../transport/open.ts';
 import { shq, UnreachableError } from '../transport/types.ts';
+import { aptInstallCommand } from './apt.ts';
 import { change, diffOf, fail, jsonEqual, ok, sh, skip, writeFile } from './common.ts';
 import { restartDocker, startDocker, stopDocker, type ServiceControl } from './services.ts';
 
@@ -18,21 +19,8 @@ export const ENGINE_PACKAGES = ['docker.io', 'docker-ce', 'moby-engine'];
 
 export function installCommand(how: Inventory['cluster']['dockerInstall']): string {
   if (how === 'get.docker.com') return 'curl -fsSL https://get.docker.com | sh';
-  // Fresh images have no package lists; --no-install-recommends keeps git and friends off a small SD card.
-  // Network phases only run under `timeout` and are retried whole: apt's http method was seen sleeping for
-  // minutes on a connection its proxy had closed (CLOSE_WAIT), which apt's own Timeout did not end. dpkg is
-  // never killed: the packages are downloaded first, then installed from the local archive.
-  const opts = '-o Acquire::http::Timeout=30 -o Acquire::Retries=5';
-  const pkgs = '--no-install-recommends docker.io ca-certificates';
-  return [
-    'set -e',
-    'export DEBIAN_FRONTEND=noninteractive',
-    'fetch() { limit=$1; shift; n=1; until timeout "$limit" apt-get ' + opts + ' "$@"; do',
-    '  [ "$n" -lt 3 ] || return 1; echo "apt-get $*: attempt $n failed or timed out after $limit s, retrying" >&2; n=$((n + 1)); sleep 5; done; }',
-    'fetch 180 update -qq',
-    `fetch 600 install -y -qq --download-only ${pkgs}`,
-    `apt-get ${opts} install -y -qq ${pkgs}`,
-  ].join('\n');
+  // --no-install-recommends keeps git and friends off a small SD card.
+  return aptInstallCommand(['docker.io', 'ca-certificates']);
 }
 
 type InstallMethod = Inventory['cluster']['dockerInstall'];

@@ -1,0 +1,153 @@
+// The state storage server (fridge_state_storage.server): a data directory owned by Flink's uid, an SFTP-only
+// account whose authorized_keys are the nodes' own keys, and the marker every node must read through its mount.
+import type { HostContext, Step } from '../../engine/types.ts';
+import { shq } from '../../transport/types.ts';
+import type { Change } from '../../engine/types.ts';
+import { change, diffOf, fail, ok, sh, writeFile } from '../common.ts';
+import { MADE_CLIENT_KEY, stateClientKeyStep } from './client-key.ts';
+import { MARKER_FILE, STORAGE_HOME, STORAGE_UID, STORAGE_USER, markerContent, type SshfsStorage } from './layout.ts';
+
+export interface ServerFacts {
+  /** uid:gid:shell of the account, when it exists. */
+  account: string | undefined;
+  /** Who has uid STORAGE_UID, when someone else does. */
+  uidTakenBy: string | undefined;
+  /** `uid:gid mode` of the data directory. */
+  dataDir: string | undefined;
+  authorizedKeys: string | undefined;
+  /** `uid:gid mode` of the home, its .ssh and authorized_keys. */
+  homeModes: string;
+  marker: string | undefined;
+  /** The server's ed25519 host key, which the nodes pin. */
+  hostKey: string | undefined;
+  sftpServer: string | undefined;
+}
+
+export interface ServerOutput {
+  hostKey: string | undefined;
+  marker: string | undefined;
+}
+
+const SFTP_SERVERS = ['/usr/lib/openssh/sftp-server', '/usr/libexec/openssh/sftp-server', '/usr/libexec/sftp-server'];
+const AUTHORIZED_KEYS = `${STORAGE_HOME}/.ssh/authorized_keys`;
+const ROOT_DIRS = `0:0 755\n0:0 755\n0:0 644`;
+const WANT_DATA = `${STORAGE_UID}:${STORAGE_UID} 775`;
+
+const section = (name: string, cmd: string): string => `echo '@@${name}'; ${cmd}`;
+
+function parseSections(out: string): Map<string, string> {
+  const m = new Map<string, string>();
+  let cur = '';
+  for (const line of out.split('\n')) {
+    const head = /^@@(\w+)$/.exec(line);
+    if (head?.[1]) {
+      cur = head[1];
+      m.set(cur, '');
+    } else if (cur) m.set(cur, `${m.get(cur) ?? ''}${line}\n`);
+  }
+  return m;
+}
+
+/**
+ * The nodes' keys, one line each, in inventory order, restricted to SFTP. A node outside this run (--limit) keeps
+ * the line it had; a host no longer in the inventory loses its line.
+ */
+export function authorizedKeysFor(ctx: HostContext, current: string | undefined, sftpServer: string): { text: string; missing: string[] } {
+  const kept = new Map<string, string>();
+  for (const line of (current ?? '').split('\n')) {
+    const host = / fridge-state@(\S+)$/.exec(line.trim())?.[1];
+    if (host) kept.set(host, line.trim());
+  }
+  const missing: string[] = [];
+  const lines: string[] = [];
+  for (const h of ctx.inventory.hosts) {
+    const key = ctx.output(MADE_CLIENT_KEY, h.name) ?? ctx.output(stateClientKeyStep, h.name);
+    const [type, blob] = (key ?? '').split(' ');
+    if (type && blob) lines.push(`restrict,command="${sftpServer}" ${type} ${blob} fridge-state@${h.name}`);
+    else if (kept.has(h.name)) lines.push(kept.get(h.name) ?? '');
+    else missing.push(h.name);
+  }
+  return { text: lines.length ? `${lines.join('\n')}\n` : '', missing };
+}
+
+export function stateServerStep(storage: SshfsStorage): Step<ServerFacts, ServerOutput> {
+  return {
+    name: 'state storage server',
+    async gather({ transport }) {
+      const cmd = [
+        section('account', `getent passwd ${STORAGE_USER} | awk -F: '{print $3":"$4":"$7}'`),
+        section('uid', `getent passwd ${STORAGE_UID} | cut -d: -f1`),
+        section('data', `stat -c '%u:%g %a' ${shq(storage.path)} 2>/dev/null`),
+        section('keys', `cat ${shq(AUTHORIZED_KEYS)} 2>/dev/null`),
+        section('modes', `stat -c '%u:%g %a' ${shq(STORAGE_HOME)} ${shq(`${STORAGE_HOME}/.ssh`)} ${shq(AUTHORIZED_KEYS)} 2>/dev/null`),
+        section('marker', `cat ${shq(`${storage.path}/${MARKER_FILE}`)} 2>/dev/null`),
+        section('hostkey', 'cat /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null'),
+        section('sftp', `for f in ${SFTP_SERVERS.join(' ')}; do [ -x "$f" ] && { echo "$f"; break; }; done`),
+      ].join('; ');
+      const r = await transport.exec(cmd, { sudo: true });
+      const s = parseSections(r.stdout);
+      const one = (k: string): string | undefined => (s.get(k) ?? '').trim() || undefined;
+      const uidOwner = one('uid');
+      return {
+        account: one('account'),
+        uidTakenBy: uidOwner && uidOwner !== STORAGE_USER ? uidOwner : undefined,
+        dataDir: one('data'),
+        authorizedKeys: s.has('keys') && s.get('keys') !== '' ? s.get('keys') : undefined,
+        homeModes: (s.get('modes') ?? '').trim(),
+        marker: s.get('marker') || undefined,
+        hostKey: one('hostkey')?.split(' ').slice(0, 2).join(' '),
+        sftpServer: one('sftp'),
+      };
+    },
+    plan(f, ctx) {
+      const { inventory } = ctx;
+      if (f.uidTakenBy) return fail(`uid ${STORAGE_UID} belongs to "${f.uidTakenBy}" here: the state storage account needs it (Flink's uid in the image); free it or use another server`);
+      if (!f.hostKey) return fail('no ed25519 SSH host key (/etc/ssh/ssh_host_ed25519_key.pub): the nodes pin it; run ssh-keygen -A');
+      if (!f.sftpServer) return fail(`no sftp-server (${SFTP_SERVERS.join(', ')}): install openssh-sftp-server`);
+      const changes: Change[] = [];
+      const wantAccount = `${STORAGE_UID}:${STORAGE_UID}:/bin/sh`;
+      if (f.account !== wantAccount) {
+        changes.push({
+          summary: f.account === undefined ? `create the SFTP-only account ${STORAGE_USER} (uid ${STORAGE_UID})` : `${STORAGE_USER}: ${f.account} → ${wantAccount}`,
+          actions: [
+            // No password ('*', not locked '!': sshd refuses key logins to locked accounts without PAM); the shell
+            // only runs the forced sftp-server of authorized_keys.
+            sh(
+              f.account === undefined
+                ? `(getent group ${STORAGE_USER} >/dev/null || groupadd --system --gid ${STORAGE_UID} ${STORAGE_USER}) && useradd --system --uid ${STORAGE_UID} --gid ${STORAGE_UID} --home-dir ${STORAGE_HOME} --no-create-home --shell /bin/sh --password '*' ${STORAGE_USER}`
+                : `usermod --uid ${STORAGE_UID} --gid ${STORAGE_UID} --shell /bin/sh ${STORAGE_USER}`,
+            ),
+          ],
+        });
+      }
+      if (f.dataDir !== WANT_DATA) {
+        changes.push({
+          summary: f.dataDir === undefined ? `create ${storage.path} (${WANT_DATA})` : `${storage.path}: ${f.dataDir} → ${WANT_DATA}`,
+          actions: [sh(`mkdir -p ${shq(storage.path)} && chown ${STORAGE_UID}:${STORAGE_UID} ${shq(storage.path)} && chmod 775 ${shq(storage.path)}`)],
+        });
+      }
+      const keys = authorizedKeysFor(ctx, f.authorizedKeys, f.sftpServer);
+      if (keys.text !== (f.authorizedKeys ?? '') || f.homeModes !== ROOT_DIRS) {
+        const names = keys.text.split('\n').filter(Boolean).map((l) => l.replace(/^.* fridge-state@/, ''));
+        changes.push({
+          summary: `authorize ${names.length ? names.join(', ') : 'no node yet'}${keys.missing.length ? ` (not yet: ${keys.missing.join(', ')}, which have no key)` : ''} (SFTP only) in ${AUTHORIZED_KEYS}`,
+          actions: [sh(`install -d -o root -g root -m 755 ${shq(STORAGE_HOME)} ${shq(`${STORAGE_HOME}/.ssh`)}`), writeFile(AUTHORIZED_KEYS, keys.text, 0o644)],
+          diff: diffOf(AUTHORIZED_KEYS, f.authorizedKeys, keys.text),
+        });
+      }
+      const marker = markerContent(inventory);
+      if (f.marker === undefined) {
+        const file = `${storage.path}/${MARKER_FILE}`;
+        changes.push({
+          summary: `write ${file} (what every node must read through ${inventory.cluster.flink.stateDir})`,
+          actions: [sh(`printf '%s' ${shq(marker)} > ${shq(file)} && chown ${STORAGE_UID}:${STORAGE_UID} ${shq(file)} && chmod 664 ${shq(file)}`)],
+          diff: diffOf(file, undefined, marker),
+        });
+      }
+      const why = keys.missing.length ? `; no key yet from ${keys.missing.join(', ')} (not in this run)` : '';
+      if (changes.length === 0) return ok(`${storage.path} for ${STORAGE_USER}${why}`);
+      return change(...changes);
+    },
+    output: (f) => ({ hostKey: f.hostKey, marker: f.marker }),
+  };
+}
