@@ -1,0 +1,74 @@
+// Pulling plugs on the shared virtual fridge (#14), after the deploy tests left it running the example job: the
+// node running the job's tasks loses power (`docker kill` of its container: no goodbye on the network, as when a
+// Pi's plug is pulled), and later comes back. Run once, as the slowest faults should be
+// (test/bench/fault-figures.ts runs rounds).
+//
+// What the user sees is asserted: Flink finds the dead taskmanager and runs the job again from its last
+// checkpoint on another node, without a human, with no reading lost or counted twice and the count continuing;
+// the node comes back, `deploy` converges and a second one changes nothing. The recovery time is printed next to
+// its goal (15 s) and bounded at 45 s: Flink's default heartbeat timeout alone is 50 s, so only the heartbeat
+// tuned for a LAN of Pis (tasks/lib/flink/config.ts) passes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flinkUrl } from '../../tasks/lib/deploy/endpoints.ts';
+import { FlinkRest } from '../../tasks/lib/flink/rest.ts';
+import { loadInventory } from '../../tasks/lib/inventory/load.ts';
+import type { Inventory } from '../../tasks/lib/inventory/types.ts';
+import { containerName } from '../../tasks/lib/sim/nodes.ts';
+import { simUp } from '../../tasks/lib/sim/sim.ts';
+import { docker, loseTaskmanagerNode, runningJob } from '../support/faults.ts';
+import { until } from '../support/sim-leader.ts';
+import { changedCount, explain, runTask, type JsonRun } from '../support/run-task.ts';
+
+let inv: Inventory;
+let rest: FlinkRest;
+const figures: Record<string, string> = {};
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+beforeAll(async () => {
+  const up = await simUp({ nodes: 5 });
+  if (!up.ok) throw new Error(`sim up failed: ${up.error}`);
+  const loaded = await loadInventory(up.inventory);
+  if (!loaded.ok) throw new Error('generated inventory does not load');
+  inv = loaded.inventory;
+  rest = new FlinkRest({ baseUrl: flinkUrl(inv), timeoutMs: 5_000 });
+  // Whatever the earlier files left: the inventory's cluster with the example job running.
+  const r = await runTask('deploy');
+  if (r.code !== 0) throw new Error(`deploy before the faults failed:\n${explain(r)}`);
+}, 1_800_000);
+
+afterAll(() => {
+  console.log(`fault figures: ${Object.entries(figures).map(([k, v]) => `${k}: ${v}`).join('; ')}`);
+});
+
+describe('a Pi loses power, and comes back', () => {
+  let victim = '';
+
+  it('the node running the job dies: the job runs again from its last checkpoint on another node, nothing lost or counted twice', { timeout: 600_000 }, async () => {
+    const loss = await loseTaskmanagerNode(inv, rest);
+    victim = loss.victim;
+    figures[`taskmanager node ${loss.victim} lost → job RUNNING from its checkpoint`] = `${seconds(loss.recoveredMs)} (goal ≤ 15 s)`;
+    figures['records lost / duplicated'] = `${loss.after.gaps} / ${loss.after.duplicates}`;
+    expect(loss.recoveredMs, 'recovered by the tuned heartbeat, not the default 50 s timeout').toBeLessThan(45_000);
+    expect(loss.nowOn).not.toBe(loss.victim);
+    expect({ gaps: loss.after.gaps, duplicates: loss.after.duplicates }).toEqual({ gaps: 0, duplicates: 0 });
+    expect(loss.after.total).toBeGreaterThan(loss.before.total);
+  });
+
+  it('the Pi comes back: deploy converges with it, and a second deploy changes nothing', { timeout: 900_000 }, async () => {
+    expect(victim).not.toBe('');
+    const up = await simUp({ nodes: 5 });
+    if (!up.ok) throw new Error(`sim up failed: ${up.error}`);
+    const back = Date.now();
+    const r = await runTask('deploy');
+    figures['deploy after the node came back'] = seconds(Date.now() - back);
+    expect(r.code, explain(r)).toBe(0);
+    // Its state directory is the shared one again (mounted at boot, or by pi-setup).
+    expect(docker(['exec', containerName(victim), 'findmnt', '-n', '-o', 'FSTYPE', '--mountpoint', inv.cluster.flink.stateDir]).trim()).toBe('fuse.sshfs');
+    const nodes = docker(['exec', containerName('pi1'), 'docker', 'node', 'ls', '--format', '{{.Hostname}} {{.Status}}']).trim().split('\n').sort();
+    expect(nodes).toEqual(inv.hosts.map((h) => `${h.name} Ready`).sort());
+    const again = await runTask('deploy', ['--json']);
+    expect(again.code, explain(again)).toBe(0);
+    expect(changedCount(JSON.parse(again.stdout) as JsonRun), again.stdout).toBe(0);
+    expect(await until('the example job', 120_000, () => runningJob(rest))).toBeDefined();
+  });
+});
