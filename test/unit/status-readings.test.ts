@@ -2,7 +2,8 @@
 // per node, the memory its engine reports and its platform (what a virtual node stands for).
 import { describe, expect, it } from 'vitest';
 import { formatStatus, parseNodeInspect, parseNodeLs, statusStep, withDescriptions, type ClusterStatus } from '../../tasks/lib/deploy/status.ts';
-import { ctxFor } from './steps-fixture.ts';
+import { formatStorageCheck } from '../../tasks/lib/steps/storage/plays.ts';
+import { ctxFor, inventory } from './steps-fixture.ts';
 
 const base: ClusterStatus = {
   nodes: [],
@@ -27,6 +28,29 @@ describe('status: the example job readings', () => {
     const text = formatStatus(base);
     expect(text).toContain('JOB                 ID   STATE\n');
     expect(text).not.toContain('READINGS');
+  });
+});
+
+describe('status: each running job\'s last completed checkpoint, what a restart would resume from', () => {
+  it('shows its number and age, and failed checkpoints (the storage gone, say)', () => {
+    const checkpoints = {
+      abc: { completed: 12, failed: 0, restored: 1, lastCompleted: { id: 13, at: 1_000_000 } },
+      def: { completed: 0, failed: 3, restored: 0 },
+    };
+    const text = formatStatus({ ...base, checkpoints, readAt: 1_007_400 });
+    expect(text).toContain('JOB                 ID   STATE    LAST CHECKPOINT\n');
+    expect(text).toMatch(/^sensor-window@1234  abc  RUNNING  #13, 7 s ago$/m);
+    expect(text).toMatch(/^other +def  RUNNING  none yet, 3 failed$/m);
+  });
+});
+
+describe('the state storage line', () => {
+  const inv = inventory();
+  it('names the storage and which Flink nodes reach it, and which do not', () => {
+    expect(formatStorageCheck(inv, { ok: true, reached: ['pi1', 'pi2', 'pi3'], notReached: [], unreachable: [] })).toBe('sshfs from pi1:/srv/fridge-state: reached by pi1, pi2, pi3');
+    expect(formatStorageCheck(inv, { ok: false, reached: ['pi2'], notReached: [{ host: 'pi3', why: 'x' }], unreachable: ['pi1'] })).toBe(
+      'sshfs from pi1:/srv/fridge-state: reached by pi2; NOT by pi3; no answer from pi1',
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 // What `status` reads: swarm nodes and services from the leader, taskmanagers and jobs from Flink's REST API.
 import type { Step } from '../engine/types.ts';
 import { readingsCheck, RUNNING_COUNT_OPERATOR, type ReadingsCheck } from '../flink/example-job.ts';
-import { FlinkRest, type ClusterOverview, type JobSummary } from '../flink/rest.ts';
+import { FlinkRest, type CheckpointCounts, type ClusterOverview, type JobSummary } from '../flink/rest.ts';
 import type { Inventory } from '../inventory/types.ts';
 import { SIM } from '../sim/config.ts';
 import { PIPELINE_STATS_TOPIC } from '../stack/monitoring.ts';
@@ -37,6 +37,9 @@ export interface ClusterStatus {
   pipeline?: Record<string, PipelineRates>;
   /** The sensor simulator's measurement of the newest window, when the stack runs it. */
   latency?: PipelineLatency;
+  /** By job id, for running jobs: their checkpoints as Flink counts them, read at `readAt`. */
+  checkpoints?: Record<string, CheckpointCounts>;
+  readAt?: number;
   dashboard: string;
 }
 
@@ -144,13 +147,15 @@ export async function readStatus(inv: Inventory, leader: Transport): Promise<Clu
   const pipeline: Record<string, PipelineRates> = {};
   const sensing = inv.cluster.services.mosquitto && inv.cluster.services.sensors !== undefined;
   const [checks, latency] = await Promise.all([
-    Promise.all(running.map(async (j) => [j.jid, ...(await Promise.all([readingsCheck(rest, j.jid), pipelineRates(rest, j.jid)]))] as const)),
+    Promise.all(running.map(async (j) => [j.jid, ...(await Promise.all([readingsCheck(rest, j.jid), pipelineRates(rest, j.jid), rest.checkpointCounts(j.jid)]))] as const)),
     sensing ? readPipelineLatency(leader, inv.cluster.stackName) : undefined,
   ]);
   // Other jobs have no running-count operator: their read fails and they get no readings column.
-  for (const [jid, r, rates] of checks) {
+  const checkpoints: Record<string, CheckpointCounts> = {};
+  for (const [jid, r, rates, cp] of checks) {
     if (r.ok && r.value) readings[jid] = r.value;
     if (rates) pipeline[jid] = rates;
+    if (cp.ok) checkpoints[jid] = cp.value;
   }
   return {
     nodes: nodes.code === 0 ? withDescriptions(parseNodeLs(nodes.stdout), parseNodeInspect(described.code === 0 ? described.stdout : '')) : [],
@@ -160,6 +165,7 @@ export async function readStatus(inv: Inventory, leader: Transport): Promise<Clu
     ...(Object.keys(readings).length ? { readings } : {}),
     ...(Object.keys(pipeline).length ? { pipeline } : {}),
     ...(latency ? { latency } : {}),
+    ...(Object.keys(checkpoints).length ? { checkpoints, readAt: Date.now() } : {}),
     dashboard: flinkUrl(inv),
   };
 }
@@ -187,6 +193,15 @@ function readingsCell(c: ReadingsCheck | undefined, p: PipelineRates | undefined
   return counts ? `${counts}; ${rates}` : rates;
 }
 
+/** A running job's newest completed checkpoint and its age: what a job restarted now would resume from. */
+export function checkpointCell(c: CheckpointCounts | undefined, readAt: number): string {
+  if (!c) return '';
+  const failed = c.failed ? `, ${c.failed} failed` : '';
+  if (!c.lastCompleted) return `none yet${failed}`;
+  const age = Math.max(0, Math.round((readAt - c.lastCompleted.at) / 1000));
+  return `#${c.lastCompleted.id}, ${age} s ago${failed}`;
+}
+
 function latencyLine(l: PipelineLatency): string {
   const end = new Date(l.windowEnd).toISOString().slice(11, 19);
   return `MQTT pipeline: end-to-end latency of the last window: ${Math.round(l.latencyMs)} ms (reading taken → its window's result back at the sensors; window ending ${end} UTC, ${l.results} results)`;
@@ -198,6 +213,21 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
+function jobTable(s: ClusterStatus): string {
+  const header = ['JOB', 'ID', 'STATE'];
+  const cells: Array<(j: JobSummary) => string> = [(j) => j.name, (j) => j.jid, (j) => j.state];
+  if (s.checkpoints) {
+    const readAt = s.readAt ?? Date.now();
+    header.push('LAST CHECKPOINT');
+    cells.push((j) => checkpointCell(s.checkpoints?.[j.jid], readAt));
+  }
+  if (s.readings || s.pipeline) {
+    header.push('READINGS');
+    cells.push((j) => readingsCell(s.readings?.[j.jid], s.pipeline?.[j.jid]));
+  }
+  return table(header, s.jobs.map((j) => cells.map((c) => c(j))));
+}
+
 export function formatStatus(s: ClusterStatus): string {
   const f = s.flink;
   return [
@@ -206,9 +236,7 @@ export function formatStatus(s: ClusterStatus): string {
     table(['SERVICE', 'REPLICAS'], s.services.map((x) => [x.name, `${x.running}/${x.desired}`])),
     '',
     f ? `Flink ${f['flink-version']}: ${f.taskmanagers} taskmanagers, ${f['slots-total']} slots (${f['slots-available']} free), ${f['jobs-running']} jobs running` : 'Flink: REST API not answering',
-    s.readings || s.pipeline
-      ? table(['JOB', 'ID', 'STATE', 'READINGS'], s.jobs.map((j) => [j.name, j.jid, j.state, readingsCell(s.readings?.[j.jid], s.pipeline?.[j.jid])]))
-      : table(['JOB', 'ID', 'STATE'], s.jobs.map((j) => [j.name, j.jid, j.state])),
+    jobTable(s),
     ...(s.latency ? [latencyLine(s.latency)] : []),
     '',
     `Dashboard: ${s.dashboard}`,

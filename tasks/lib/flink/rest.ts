@@ -124,7 +124,12 @@ const Checkpoints = z.object({
 });
 const CheckpointCountsBody = z.object({
   counts: z.object({ completed: z.number(), failed: z.number(), restored: z.number() }),
-  latest: z.object({ restored: z.object({ id: z.number(), is_savepoint: z.boolean().optional() }).nullish() }).nullish(),
+  latest: z
+    .object({
+      restored: z.object({ id: z.number(), is_savepoint: z.boolean().optional() }).nullish(),
+      completed: z.object({ id: z.number(), latest_ack_timestamp: z.number() }).nullish(),
+    })
+    .nullish(),
 });
 export interface CheckpointCounts {
   completed: number;
@@ -133,6 +138,8 @@ export interface CheckpointCounts {
   restored: number;
   /** The checkpoint the job last restored from, if any. */
   lastRestoredId?: number;
+  /** The newest completed checkpoint (or savepoint) and when its last acknowledgement came (ms since the epoch). */
+  lastCompleted?: { id: number; at: number };
 }
 
 export interface RunJarRequest {
@@ -279,6 +286,8 @@ export class FlinkRest {
     const out: CheckpointCounts = { ...r.value.counts };
     const restored = r.value.latest?.restored;
     if (restored) out.lastRestoredId = restored.id;
+    const completed = r.value.latest?.completed;
+    if (completed) out.lastCompleted = { id: completed.id, at: completed.latest_ack_timestamp };
     return { ok: true, value: out };
   }
 
