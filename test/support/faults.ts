@@ -35,12 +35,17 @@ export async function taskAddresses(inv: Inventory, jid: string): Promise<string
   return [...out].filter(Boolean);
 }
 
-/** Which node runs the taskmanager container with this address (each node's own dockerd knows its containers). */
+/**
+ * Which node runs the taskmanager Flink knows by this address: its container's name on the stack network
+ * (`flink_taskmanager.1.<task>.flink_flink`, swarm's DNS name for the task) or its IP address. Each node's own
+ * dockerd knows its containers.
+ */
 export function nodeWith(inv: Inventory, address: string): string | undefined {
   for (const h of inv.hosts) {
-    const ids = docker(['exec', containerName(h.name), 'docker', 'ps', '-q', '--filter', `name=${inv.cluster.stackName}_taskmanager`]).split('\n').filter(Boolean);
-    if (ids.length === 0) continue;
-    const ips = docker(['exec', containerName(h.name), 'docker', 'inspect', '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', ...ids]);
+    const lines = docker(['exec', containerName(h.name), 'docker', 'ps', '--filter', `name=${inv.cluster.stackName}_taskmanager`, '--format', '{{.Names}}']).split('\n').filter(Boolean);
+    if (lines.length === 0) continue;
+    if (lines.some((name) => address === name || address.startsWith(`${name}.`))) return h.name;
+    const ips = docker(['exec', containerName(h.name), 'docker', 'inspect', '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', ...lines]);
     if (ips.split(/\s+/).includes(address)) return h.name;
   }
   return undefined;

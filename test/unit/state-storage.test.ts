@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { Outputs } from '../../tasks/lib/engine/outputs.ts';
 import type { Plan } from '../../tasks/lib/engine/types.ts';
+import { parseStorageFacts } from '../../tasks/lib/facts/storage.ts';
 import { formatProblem } from '../../tasks/lib/inventory/types.ts';
 import { loadInventory, parseInventory } from '../../tasks/lib/inventory/load.ts';
 import { MADE_CLIENT_KEY, stateClientKeyStep } from '../../tasks/lib/steps/storage/client-key.ts';
@@ -52,6 +53,44 @@ describe('fridge_state_storage in the inventory', () => {
   });
 });
 
+describe('the storage facts (one probe with the phase\'s others)', () => {
+  it('parses what the probe prints; an absent file is undefined, another user on uid 9999 is named', () => {
+    const b64 = (t: string) => `b64:${Buffer.from(t).toString('base64')}`;
+    const f = parseStorageFacts(
+      new Map([
+        ['clientkey', b64('ssh-ed25519 AAAA fridge-state@pi2\n')],
+        ['known', 'absent'],
+        ['fstab', b64('proc /proc proc defaults 0 0\n')],
+        ['sshfs', '1'],
+        ['mounted', 'fridge-state@10.77.0.11:/srv/fridge-state fuse.sshfs'],
+        ['account', ''],
+        ['uidowner', 'bob'],
+        ['data', '9999:9999 775'],
+        ['authorized', 'absent'],
+        ['homemodes', ''],
+        ['marker', 'absent'],
+        ['hostkey', 'ssh-ed25519 AAAAserver'],
+        ['sftp', '/usr/lib/openssh/sftp-server'],
+      ]),
+    );
+    expect(f).toEqual({
+      clientKey: 'ssh-ed25519 AAAA fridge-state@pi2',
+      knownHosts: undefined,
+      fstab: 'proc /proc proc defaults 0 0\n',
+      sshfs: true,
+      mounted: 'fridge-state@10.77.0.11:/srv/fridge-state fuse.sshfs',
+      account: undefined,
+      uidTakenBy: 'bob',
+      dataDir: '9999:9999 775',
+      authorizedKeys: undefined,
+      homeModes: '',
+      marker: undefined,
+      hostKey: 'ssh-ed25519 AAAAserver',
+      sftpServer: '/usr/lib/openssh/sftp-server',
+    });
+  });
+});
+
 const inv = inventory();
 const storage = sshfsStorage(inv);
 if (!storage) throw new Error('the fixture shares pi1');
@@ -72,7 +111,7 @@ const SERVER_DONE: ServerFacts = {
   uidTakenBy: undefined,
   dataDir: '9999:9999 775',
   authorizedKeys: ['pi1', 'pi2', 'pi3'].map((h) => `restrict,command="/usr/lib/openssh/sftp-server" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${h}x fridge-state@${h}`).join('\n') + '\n',
-  homeModes: '0:0 755\n0:0 755\n0:0 644',
+  homeModes: '0:0 755;0:0 755;0:0 644;',
   marker: 'fridge state storage of fridge (pi1:/srv/fridge-state)\n',
   hostKey: 'ssh-ed25519 AAAAserver',
   sftpServer: '/usr/lib/openssh/sftp-server',

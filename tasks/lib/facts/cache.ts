@@ -7,9 +7,10 @@ import { networkScript } from './network.ts';
 import { OS_SCRIPT } from './os.ts';
 import { probe, type Kv } from './probe.ts';
 import { sshScript } from './ssh.ts';
+import { storageScript } from './storage.ts';
 
-export type FactPart = 'os' | 'ssh' | 'docker' | 'network';
-const PARTS: readonly FactPart[] = ['os', 'ssh', 'docker', 'network'];
+export type FactPart = 'os' | 'ssh' | 'docker' | 'network' | 'storage';
+const PARTS: readonly FactPart[] = ['os', 'ssh', 'docker', 'network', 'storage'];
 
 function scriptFor(part: FactPart, ctx: HostContext): string {
   switch (part) {
@@ -21,6 +22,8 @@ function scriptFor(part: FactPart, ctx: HostContext): string {
       return dockerScript(ctx.host.user);
     case 'network':
       return networkScript(ctx.inventory.cluster.network.interface);
+    case 'storage':
+      return storageScript(ctx.inventory);
   }
 }
 

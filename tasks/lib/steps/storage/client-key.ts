@@ -1,6 +1,8 @@
 // Each node's own SSH key for the state storage server, made on the node: no private key ever leaves a Pi.
 import { outputKey } from '../../engine/outputs.ts';
 import type { Step } from '../../engine/types.ts';
+import { factsOf } from '../../facts/cache.ts';
+import { parseStorageFacts } from '../../facts/storage.ts';
 import { shq } from '../../transport/types.ts';
 import { change, ok } from '../common.ts';
 import { CLIENT_DIR, CLIENT_KEY } from './layout.ts';
@@ -16,9 +18,8 @@ const isPublicKey = (s: string): boolean => /^ssh-ed25519 [A-Za-z0-9+/=]+( |$)/.
 
 export const stateClientKeyStep: Step<ClientKeyFacts, string | undefined> = {
   name: 'state storage key',
-  async gather({ transport }) {
-    const r = await transport.exec(`cat ${shq(`${CLIENT_KEY}.pub`)} 2>/dev/null`, { sudo: true });
-    const line = r.code === 0 ? r.stdout.trim() : '';
+  async gather(ctx) {
+    const line = parseStorageFacts(await factsOf(ctx, 'storage')).clientKey ?? '';
     return { publicKey: isPublicKey(line) ? line : undefined };
   },
   plan({ publicKey }, { host }) {

@@ -1,6 +1,8 @@
 // Every node (the server too) mounts the server's directory at fridge_flink_state_dir over SSH (sshfs), as
 // /etc/fstab says, with the server's host key pinned: the same directory for Flink on every Pi.
 import type { Change, Step } from '../../engine/types.ts';
+import { factsOf } from '../../facts/cache.ts';
+import { parseStorageFacts } from '../../facts/storage.ts';
 import { shq } from '../../transport/types.ts';
 import { aptInstallCommand } from '../apt.ts';
 import { change, diffOf, ok, sh, unmet, unmetThen, withManagedBlock, writeFile } from '../common.ts';
@@ -22,20 +24,9 @@ const END = '# END fridge state storage';
 export function stateMountStep(storage: SshfsStorage, server: ReturnType<typeof stateServerStep>): Step<MountFacts> {
   return {
     name: 'state storage mounted',
-    async gather({ transport, inventory }) {
-      const dir = shq(inventory.cluster.flink.stateDir);
-      const r = await transport.exec(
-        [
-          'command -v sshfs >/dev/null && echo sshfs=yes || echo sshfs=no',
-          `echo "mounted=$(findmnt -n -o SOURCE,FSTYPE --mountpoint ${dir} 2>/dev/null | head -n 1)"`,
-          `echo "known=$(base64 -w0 ${shq(CLIENT_KNOWN_HOSTS)} 2>/dev/null)"`,
-          `echo "fstab=$(base64 -w0 ${FSTAB} 2>/dev/null)"`,
-        ].join('; '),
-        { sudo: true },
-      );
-      const v = (k: string): string => new RegExp(`^${k}=(.*)$`, 'm').exec(r.stdout)?.[1]?.trim() ?? '';
-      const b64 = (k: string): string | undefined => (v(k) ? Buffer.from(v(k), 'base64').toString() : undefined);
-      return { sshfs: v('sshfs') === 'yes', knownHosts: b64('known'), fstab: b64('fstab') ?? '', mounted: v('mounted').replace(/\s+/g, ' ') || undefined };
+    async gather(ctx) {
+      const f = parseStorageFacts(await factsOf(ctx, 'storage'));
+      return { sshfs: f.sshfs, knownHosts: f.knownHosts, fstab: f.fstab, mounted: f.mounted };
     },
     plan(f, ctx) {
       const { inventory } = ctx;

@@ -57,11 +57,13 @@ export async function checkStateStorage(run: Run, hosts: HostSpec[]): Promise<St
     return f ? [{ host: o.host, why: f.msg ?? 'failed' }] : [];
   });
   const unreachable = [...where, ...reached].filter((o) => o.unreachable !== undefined).map((o) => o.host);
+  // Hosts answer in any order; reports list them as the inventory does.
+  const order = (names: string[]) => inv.hosts.map((h) => h.name).filter((n) => names.includes(n));
   return {
     ok: storageAnswered && notReached.length === 0,
-    reached: reached.filter((o) => o.unreachable === undefined && !failure(o) && o.results.some((r) => r.status === 'ok')).map((o) => o.host),
-    notReached,
-    unreachable: [...new Set(unreachable)],
+    reached: order(reached.filter((o) => o.unreachable === undefined && !failure(o) && o.results.some((r) => r.status === 'ok')).map((o) => o.host)),
+    notReached: order(notReached.map((n) => n.host)).map((h) => notReached.find((n) => n.host === h) ?? { host: h, why: '' }),
+    unreachable: order(unreachable),
   };
 }
 

@@ -58,10 +58,12 @@ export function storageReachedStep(inv: Inventory, markerStep: ReturnType<typeof
       const v = (k: string): string => new RegExp(`^${k}=(.*)$`, 'm').exec(r.stdout)?.[1]?.trim() ?? '';
       const text = Buffer.from(v('marker'), 'base64').toString();
       const rc = Number(v('rc'));
+      // No marker there is an answer (another directory), not an error: that is what the plan reports.
+      const missing = rc !== 0 && /No such file or directory/.test(text);
       return {
         mounted: v('mounted').replace(/\s+/g, ' ') || undefined,
         marker: rc === 0 ? `${text}\n` : undefined,
-        error: rc === 0 ? undefined : rc === 124 ? 'no answer in 20 s' : text.replace(/^cat: /, '').trim() || `exit ${rc}`,
+        error: rc === 0 || missing ? undefined : rc === 124 ? 'no answer in 20 s' : text.replace(/^cat: /, '').trim() || `exit ${rc}`,
       };
     },
     plan(f, ctx) {

@@ -1,6 +1,8 @@
 // The state storage server (fridge_state_storage.server): a data directory owned by Flink's uid, an SFTP-only
 // account whose authorized_keys are the nodes' own keys, and the marker every node must read through its mount.
 import type { HostContext, Step } from '../../engine/types.ts';
+import { factsOf } from '../../facts/cache.ts';
+import { AUTHORIZED_KEYS, SFTP_SERVERS, parseStorageFacts } from '../../facts/storage.ts';
 import { shq } from '../../transport/types.ts';
 import type { Change } from '../../engine/types.ts';
 import { change, diffOf, fail, ok, sh, writeFile } from '../common.ts';
@@ -15,7 +17,7 @@ export interface ServerFacts {
   /** `uid:gid mode` of the data directory. */
   dataDir: string | undefined;
   authorizedKeys: string | undefined;
-  /** `uid:gid mode` of the home, its .ssh and authorized_keys. */
+  /** `uid:gid mode;` of the home, its .ssh and authorized_keys. */
   homeModes: string;
   marker: string | undefined;
   /** The server's ed25519 host key, which the nodes pin. */
@@ -28,25 +30,8 @@ export interface ServerOutput {
   marker: string | undefined;
 }
 
-const SFTP_SERVERS = ['/usr/lib/openssh/sftp-server', '/usr/libexec/openssh/sftp-server', '/usr/libexec/sftp-server'];
-const AUTHORIZED_KEYS = `${STORAGE_HOME}/.ssh/authorized_keys`;
-const ROOT_DIRS = `0:0 755\n0:0 755\n0:0 644`;
+const ROOT_DIRS = '0:0 755;0:0 755;0:0 644;';
 const WANT_DATA = `${STORAGE_UID}:${STORAGE_UID} 775`;
-
-const section = (name: string, cmd: string): string => `echo '@@${name}'; ${cmd}`;
-
-function parseSections(out: string): Map<string, string> {
-  const m = new Map<string, string>();
-  let cur = '';
-  for (const line of out.split('\n')) {
-    const head = /^@@(\w+)$/.exec(line);
-    if (head?.[1]) {
-      cur = head[1];
-      m.set(cur, '');
-    } else if (cur) m.set(cur, `${m.get(cur) ?? ''}${line}\n`);
-  }
-  return m;
-}
 
 /**
  * The nodes' keys, one line each, in inventory order, restricted to SFTP. A node outside this run (--limit) keeps
@@ -73,30 +58,17 @@ export function authorizedKeysFor(ctx: HostContext, current: string | undefined,
 export function stateServerStep(storage: SshfsStorage): Step<ServerFacts, ServerOutput> {
   return {
     name: 'state storage server',
-    async gather({ transport }) {
-      const cmd = [
-        section('account', `getent passwd ${STORAGE_USER} | awk -F: '{print $3":"$4":"$7}'`),
-        section('uid', `getent passwd ${STORAGE_UID} | cut -d: -f1`),
-        section('data', `stat -c '%u:%g %a' ${shq(storage.path)} 2>/dev/null`),
-        section('keys', `cat ${shq(AUTHORIZED_KEYS)} 2>/dev/null`),
-        section('modes', `stat -c '%u:%g %a' ${shq(STORAGE_HOME)} ${shq(`${STORAGE_HOME}/.ssh`)} ${shq(AUTHORIZED_KEYS)} 2>/dev/null`),
-        section('marker', `cat ${shq(`${storage.path}/${MARKER_FILE}`)} 2>/dev/null`),
-        section('hostkey', 'cat /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null'),
-        section('sftp', `for f in ${SFTP_SERVERS.join(' ')}; do [ -x "$f" ] && { echo "$f"; break; }; done`),
-      ].join('; ');
-      const r = await transport.exec(cmd, { sudo: true });
-      const s = parseSections(r.stdout);
-      const one = (k: string): string | undefined => (s.get(k) ?? '').trim() || undefined;
-      const uidOwner = one('uid');
+    async gather(ctx) {
+      const f = parseStorageFacts(await factsOf(ctx, 'storage'));
       return {
-        account: one('account'),
-        uidTakenBy: uidOwner && uidOwner !== STORAGE_USER ? uidOwner : undefined,
-        dataDir: one('data'),
-        authorizedKeys: s.has('keys') && s.get('keys') !== '' ? s.get('keys') : undefined,
-        homeModes: (s.get('modes') ?? '').trim(),
-        marker: s.get('marker') || undefined,
-        hostKey: one('hostkey')?.split(' ').slice(0, 2).join(' '),
-        sftpServer: one('sftp'),
+        account: f.account,
+        uidTakenBy: f.uidTakenBy,
+        dataDir: f.dataDir,
+        authorizedKeys: f.authorizedKeys,
+        homeModes: f.homeModes,
+        marker: f.marker,
+        hostKey: f.hostKey,
+        sftpServer: f.sftpServer,
       };
     },
     plan(f, ctx) {
