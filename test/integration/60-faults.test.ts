@@ -71,4 +71,48 @@ describe('a Pi loses power, and comes back', () => {
     expect(changedCount(JSON.parse(again.stdout) as JsonRun), again.stdout).toBe(0);
     expect(await until('the example job', 120_000, () => runningJob(rest))).toBeDefined();
   });
+
+  it("the state storage stops answering: the job keeps running while its checkpoints fail, stack-deploy refuses, and once it is back checkpoints complete again", { timeout: 600_000 }, async () => {
+    const job = await until('the example job', 120_000, () => runningJob(rest));
+    const counts = async () => {
+      const c = await rest.checkpointCounts(job.jid);
+      if (!c.ok) throw new Error(c.message);
+      return c.value;
+    };
+    const before = await counts();
+    // The storage Pi (pi1) stays up for everything else (it is also the swarm's manager): only its storage account
+    // stops letting the nodes in, and their sessions end, as when its SFTP service dies.
+    const keys = '/var/lib/fridge-state/.ssh/authorized_keys';
+    docker(['exec', containerName('pi1'), 'sh', '-c', `mv ${keys} ${keys}.off && pkill -u fridge-state; true`]);
+    try {
+      const failing = await until('a failed checkpoint', 120_000, async () => {
+        const c = await counts();
+        return c.failed > before.failed ? c : undefined;
+      });
+      const still = await runningJob(rest);
+      expect(still?.jid, 'the job is not failed over by a checkpoint it could not write').toBe(job.jid);
+      expect(failing.restored).toBe(before.restored);
+      const services = () => docker(['exec', containerName('pi1'), 'docker', 'service', 'ls', '--format', '{{.Name}} {{.Image}}']);
+      const stack = services();
+      const refused = await runTask('stack-deploy');
+      expect(refused.code, explain(refused)).toBe(2);
+      expect(refused.stdout).toMatch(/\/mnt\/fridge-state cannot be read on pi\d/);
+      expect(refused.stdout).toContain('the stack was not changed');
+      expect(services()).toBe(stack);
+      const status = await runTask('status');
+      expect(status.stdout).toMatch(/state storage: sshfs from pi1:\/srv\/fridge-state: reached by no Flink node; NOT by pi2; NOT by pi3; NOT by pi4; NOT by pi5/);
+      expect(status.stdout).toMatch(/RUNNING +#\d+, \d+ s ago, \d+ failed/);
+    } finally {
+      docker(['exec', containerName('pi1'), 'mv', `${keys}.off`, keys]);
+    }
+    const ended = Date.now();
+    await until('a checkpoint completed after the storage came back', 120_000, async () => {
+      const c = await counts();
+      return c.lastCompleted && c.lastCompleted.at > ended ? c : undefined;
+    });
+    figures['storage back → next checkpoint completed'] = seconds(Date.now() - ended);
+    expect((await runningJob(rest))?.jid).toBe(job.jid);
+    const ok = await runTask('stack-deploy');
+    expect(ok.code, explain(ok)).toBe(0);
+  });
 });

@@ -42,6 +42,8 @@ export async function taskAddresses(inv: Inventory, jid: string): Promise<string
  */
 export function nodeWith(inv: Inventory, address: string): string | undefined {
   for (const h of inv.hosts) {
+    // A node that is off (the one just killed) runs nothing.
+    if (docker(['inspect', '--format', '{{.State.Running}}', containerName(h.name)]).trim() !== 'true') continue;
     const lines = docker(['exec', containerName(h.name), 'docker', 'ps', '--filter', `name=${inv.cluster.stackName}_taskmanager`, '--format', '{{.Names}}']).split('\n').filter(Boolean);
     if (lines.length === 0) continue;
     if (lines.some((name) => address === name || address.startsWith(`${name}.`))) return h.name;
