@@ -5,7 +5,8 @@
 //
 // What the user sees is asserted: Flink finds the dead taskmanager and runs the job again from its last
 // checkpoint on another node, without a human, with no reading lost or counted twice and the count continuing;
-// the node comes back, `deploy` converges and a second one changes nothing. The recovery time is printed next to
+// the node comes back, `deploy` converges and a second one changes nothing; the state storage stops answering; the
+// registry becomes unreachable for the Pis. The recovery time is printed next to
 // its goal (15 s) and bounded at 45 s: Flink's default heartbeat timeout alone is 50 s, so only the heartbeat
 // tuned for a LAN of Pis (tasks/lib/flink/config.ts) passes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,8 @@ import { FlinkRest } from '../../tasks/lib/flink/rest.ts';
 import { loadInventory } from '../../tasks/lib/inventory/load.ts';
 import type { Inventory } from '../../tasks/lib/inventory/types.ts';
 import { containerName } from '../../tasks/lib/sim/nodes.ts';
+import { SIM } from '../../tasks/lib/sim/config.ts';
+import { serviceSpecs, stopService } from '../../tasks/lib/sim/services.ts';
 import { simUp } from '../../tasks/lib/sim/sim.ts';
 import { docker, loseTaskmanagerNode, runningJob } from '../support/faults.ts';
 import { until } from '../support/sim-leader.ts';
@@ -114,5 +117,35 @@ describe('a Pi loses power, and comes back', () => {
     expect((await runningJob(rest))?.jid).toBe(job.jid);
     const ok = await runTask('stack-deploy');
     expect(ok.code, explain(ok)).toBe(0);
+  });
+
+  it('the registry is unreachable from the Pis: a deploy of a new image stops before the stack changes, naming the nodes and the answer', { timeout: 600_000 }, async () => {
+    const job = await until('the example job', 120_000, () => runningJob(rest));
+    const registry = inv.cluster.registry;
+    // A new image in the registry (pushed over loopback), which no node has yet: the nodes must pull it.
+    const next = `${registry.host}/${registry.repository}:registry-fault-${Date.now()}`;
+    const latest = `${registry.host}/${registry.repository}:latest`;
+    docker(['pull', '-q', latest]);
+    docker(['tag', latest, next]);
+    docker(['push', next]);
+    const pullRef = next.replace(registry.host, registry.pullHost);
+    const services = () => docker(['exec', containerName('pi1'), 'docker', 'service', 'ls', '--format', '{{.Name}} {{.Image}}']);
+    const stack = services();
+    // The registry's listener the Pis pull from goes away (as Docker Hub would, or the LAN's way out).
+    const gateway = serviceSpecs().find((x) => x.host === SIM.gateway && x.name.includes('registry'));
+    if (!gateway) throw new Error('the sim has no registry on the gateway');
+    expect(await stopService(gateway)).toBe(true);
+    try {
+      const r = await runTask('deploy', ['--skip', 'image-build', '--image', pullRef]);
+      expect(r.code, explain(r)).toBe(2);
+      expect(r.stdout).toContain(`${pullRef} could not be pulled on `);
+      expect(r.stdout).toMatch(/the registry answered "[^"]*(connection refused|dial tcp)[^"]*"/);
+      expect(r.stdout).toContain('docker stack deploy was not run: the running stack is untouched');
+      expect(services()).toBe(stack);
+      expect((await runningJob(rest))?.jid).toBe(job.jid);
+    } finally {
+      const up = await simUp({ nodes: 5 });
+      if (!up.ok) throw new Error(`sim up failed: ${up.error}`);
+    }
   });
 });
