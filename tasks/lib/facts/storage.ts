@@ -42,7 +42,7 @@ export interface StorageFacts {
   sshfs: boolean;
   /** `SOURCE FSTYPE` at the state directory, when something is mounted there. */
   mounted: string | undefined;
-  /** uid:gid:shell of the server account, when it exists. */
+  /** The server's side, read on every node but used on the server only: uid:gid:shell of its account. */
   account: string | undefined;
   /** Who has uid STORAGE_UID, when someone other than the account does. */
   uidTakenBy: string | undefined;
@@ -52,6 +52,7 @@ export interface StorageFacts {
   /** `uid:gid mode;` of the home, its .ssh and authorized_keys. */
   homeModes: string;
   marker: string | undefined;
+  /** The server's ed25519 host key, which the nodes pin. */
   hostKey: string | undefined;
   sftpServer: string | undefined;
 }

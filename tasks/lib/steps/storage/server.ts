@@ -2,28 +2,15 @@
 // account whose authorized_keys are the nodes' own keys, and the marker every node must read through its mount.
 import type { HostContext, Step } from '../../engine/types.ts';
 import { factsOf } from '../../facts/cache.ts';
-import { AUTHORIZED_KEYS, SFTP_SERVERS, parseStorageFacts } from '../../facts/storage.ts';
+import { AUTHORIZED_KEYS, SFTP_SERVERS, parseStorageFacts, type StorageFacts } from '../../facts/storage.ts';
 import { shq } from '../../transport/types.ts';
 import type { Change } from '../../engine/types.ts';
 import { change, diffOf, fail, ok, sh, writeFile } from '../common.ts';
 import { MADE_CLIENT_KEY, stateClientKeyStep } from './client-key.ts';
 import { MARKER_FILE, STORAGE_HOME, STORAGE_UID, STORAGE_USER, markerContent, type SshfsStorage } from './layout.ts';
 
-export interface ServerFacts {
-  /** uid:gid:shell of the account, when it exists. */
-  account: string | undefined;
-  /** Who has uid STORAGE_UID, when someone else does. */
-  uidTakenBy: string | undefined;
-  /** `uid:gid mode` of the data directory. */
-  dataDir: string | undefined;
-  authorizedKeys: string | undefined;
-  /** `uid:gid mode;` of the home, its .ssh and authorized_keys. */
-  homeModes: string;
-  marker: string | undefined;
-  /** The server's ed25519 host key, which the nodes pin. */
-  hostKey: string | undefined;
-  sftpServer: string | undefined;
-}
+/** The server's side of the storage facts (facts/storage.ts). */
+export type ServerFacts = Pick<StorageFacts, 'account' | 'uidTakenBy' | 'dataDir' | 'authorizedKeys' | 'homeModes' | 'marker' | 'hostKey' | 'sftpServer'>;
 
 export interface ServerOutput {
   hostKey: string | undefined;
