@@ -6,7 +6,7 @@
 // What the user sees is asserted: Flink finds the dead taskmanager and runs the job again from its last
 // checkpoint on another node, without a human, with no reading lost or counted twice and the count continuing;
 // the node comes back, `deploy` converges and a second one changes nothing; the state storage stops answering; the
-// registry becomes unreachable for the Pis. The recovery time is printed next to
+// registry becomes unreachable for the Pis; the only swarm manager dies. The recovery time is printed next to
 // its goal (15 s) and bounded at 45 s: Flink's default heartbeat timeout alone is 50 s, so only the heartbeat
 // tuned for a LAN of Pis (tasks/lib/flink/config.ts) passes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,5 +147,28 @@ describe('a Pi loses power, and comes back', () => {
       const up = await simUp({ nodes: 5 });
       if (!up.ok) throw new Error(`sim up failed: ${up.error}`);
     }
+  });
+
+  it("the only swarm manager's Pi dies: status says the control plane is down, the job keeps running; back, deploy converges with nothing to change", { timeout: 900_000 }, async () => {
+    const job = await until('the example job', 120_000, () => runningJob(rest));
+    // pi1 is the swarm's only manager (and the state storage's server); Flink runs on the other Pis.
+    docker(['kill', containerName('pi1')]);
+    try {
+      const status = await runTask('status');
+      expect(status.code, explain(status)).toBe(3);
+      expect(status.stdout).toContain("the swarm's only manager, pi1, does not answer: its control plane is down");
+      expect((await runningJob(rest))?.jid, 'Flink does not need the swarm manager to keep running').toBe(job.jid);
+    } finally {
+      const up = await simUp({ nodes: 5 });
+      if (!up.ok) throw new Error(`sim up failed: ${up.error}`);
+    }
+    const back = Date.now();
+    const r = await runTask('deploy');
+    figures['deploy after the manager came back'] = seconds(Date.now() - back);
+    expect(r.code, explain(r)).toBe(0);
+    const again = await runTask('deploy', ['--json']);
+    expect(again.code, explain(again)).toBe(0);
+    expect(changedCount(JSON.parse(again.stdout) as JsonRun), again.stdout).toBe(0);
+    expect(await until('the example job', 120_000, () => runningJob(rest))).toBeDefined();
   });
 });

@@ -2,6 +2,7 @@
 // per node, the memory its engine reports and its platform (what a virtual node stands for).
 import { describe, expect, it } from 'vitest';
 import { formatStatus, parseNodeInspect, parseNodeLs, statusStep, withDescriptions, type ClusterStatus } from '../../tasks/lib/deploy/status.ts';
+import { controlPlaneDown } from '../../tasks/lib/phases/status.ts';
 import { formatStorageCheck } from '../../tasks/lib/steps/storage/plays.ts';
 import { ctxFor, inventory } from './steps-fixture.ts';
 
@@ -51,6 +52,19 @@ describe('the state storage line', () => {
     expect(formatStorageCheck(inv, { ok: false, reached: ['pi2'], notReached: [{ host: 'pi3', why: 'x' }], unreachable: ['pi1'] })).toBe(
       'sshfs from pi1:/srv/fridge-state: reached by pi2; NOT by pi3; no answer from pi1',
     );
+  });
+});
+
+describe('status when no swarm manager answers', () => {
+  const inv = inventory();
+  const h = (name: string) => ({ ...inv.hosts[0]!, name });
+  it('one manager: the control plane is down, what still works, and what 3 managers would give', () => {
+    expect(controlPlaneDown([h('pi1')], ['pi1'])).toBe(
+      "the swarm's only manager, pi1, does not answer: its control plane is down. Services keep running where they are, but nothing can be deployed, scaled or rescheduled (a lost Pi's tasks stay lost) until it is back; with 3 managers in the inventory the swarm survives the loss of one",
+    );
+  });
+  it('several: how many must be up', () => {
+    expect(controlPlaneDown([h('m1'), h('m2'), h('m3')], ['m1', 'm2', 'm3'])).toBe('no swarm manager answers (m1, m2, m3 of m1, m2, m3): the control plane is down. 3 managers need 2 of them up to change anything');
   });
 });
 
