@@ -136,7 +136,9 @@ describe('a Pi loses power, and comes back', () => {
     if (!gateway) throw new Error('the sim has no registry on the gateway');
     expect(await stopService(gateway)).toBe(true);
     try {
-      const r = await runTask('deploy', ['--skip', 'image-build', '--image', pullRef]);
+      // stack-deploy, not deploy: deploy onto the virtual fridge brings it up first, which would start the
+      // registry again.
+      const r = await runTask('stack-deploy', ['--image', pullRef]);
       expect(r.code, explain(r)).toBe(2);
       expect(r.stdout).toContain(`${pullRef} could not be pulled on `);
       expect(r.stdout).toMatch(/the registry answered "[^"]*(connection refused|dial tcp)[^"]*"/);
