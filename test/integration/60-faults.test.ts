@@ -141,7 +141,7 @@ describe('a Pi loses power, and comes back', () => {
       const r = await runTask('stack-deploy', ['--image', pullRef]);
       expect(r.code, explain(r)).toBe(2);
       expect(r.stdout).toContain(`${pullRef} could not be pulled on `);
-      expect(r.stdout).toMatch(/the registry answered "[^"]*(connection refused|dial tcp)[^"]*"/);
+      expect(r.stdout).toMatch(/the registry answered ".*(connection refused|dial tcp)/);
       expect(r.stdout).toContain('docker stack deploy was not run: the running stack is untouched');
       expect(services()).toBe(stack);
       expect((await runningJob(rest))?.jid).toBe(job.jid);
