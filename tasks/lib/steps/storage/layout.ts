@@ -1,5 +1,6 @@
 // Where the state storage lives on the Pis, and who its server is: shared by the storage steps and the checks.
 import type { HostSpec, Inventory, StateStorage } from '../../inventory/types.ts';
+import { shq } from '../../transport/types.ts';
 import { FLINK_UID } from '../state-dir.ts';
 
 /** The server's account the nodes log in as: SFTP only, with Flink's uid so every node sees Flink's files as Flink's. */
@@ -34,6 +35,11 @@ export function markerContent(inv: Inventory): string {
   const s = inv.cluster.stateStorage;
   const where = s.kind === 'sshfs' ? `${s.server}:${s.path}` : s.kind;
   return `fridge state storage of ${inv.cluster.name} (${where})\n`;
+}
+
+/** Writes the marker as Flink's uid, so every node sees it as the rest of the state. */
+export function writeMarkerCommand(file: string, content: string): string {
+  return `printf '%s' ${shq(content)} > ${shq(file)} && chown ${STORAGE_UID}:${STORAGE_UID} ${shq(file)} && chmod 664 ${shq(file)}`;
 }
 
 /**

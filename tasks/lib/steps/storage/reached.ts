@@ -3,8 +3,8 @@
 import type { Step } from '../../engine/types.ts';
 import type { Inventory } from '../../inventory/types.ts';
 import { shq } from '../../transport/types.ts';
-import { change, fail, ok, unmet } from '../common.ts';
-import { MARKER_FILE, STORAGE_UID, STORAGE_USER, markerContent, serverAddress, sshfsStorage, storageServer } from './layout.ts';
+import { change, fail, ok, sh, unmet } from '../common.ts';
+import { MARKER_FILE, STORAGE_USER, markerContent, serverAddress, sshfsStorage, storageServer, writeMarkerCommand } from './layout.ts';
 
 export interface MarkerFacts {
   marker: string | undefined;
@@ -30,7 +30,7 @@ export function storageMarkerStep(inv: Inventory): Step<MarkerFacts, string | un
       const want = markerContent(ctx.inventory);
       return change({
         summary: `write ${file} on the external storage (what every node must then read)`,
-        actions: [{ kind: 'run', sudo: true, timeoutMs: 30_000, command: `printf '%s' ${shq(want)} > ${shq(file)} && chown ${STORAGE_UID}:${STORAGE_UID} ${shq(file)}` }],
+        actions: [sh(writeMarkerCommand(file, want), { timeoutMs: 30_000 })],
       });
     },
     // A marker this run wrote is the one it wanted.

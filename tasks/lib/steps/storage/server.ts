@@ -1,13 +1,12 @@
 // The state storage server (fridge_state_storage.server): a data directory owned by Flink's uid, an SFTP-only
 // account whose authorized_keys are the nodes' own keys, and the marker every node must read through its mount.
-import type { HostContext, Step } from '../../engine/types.ts';
+import type { Change, HostContext, Step } from '../../engine/types.ts';
 import { factsOf } from '../../facts/cache.ts';
 import { AUTHORIZED_KEYS, SFTP_SERVERS, parseStorageFacts, type StorageFacts } from '../../facts/storage.ts';
 import { shq } from '../../transport/types.ts';
-import type { Change } from '../../engine/types.ts';
 import { change, diffOf, fail, ok, sh, writeFile } from '../common.ts';
 import { MADE_CLIENT_KEY, stateClientKeyStep } from './client-key.ts';
-import { MARKER_FILE, STORAGE_HOME, STORAGE_UID, STORAGE_USER, markerContent, type SshfsStorage } from './layout.ts';
+import { MARKER_FILE, STORAGE_HOME, STORAGE_UID, STORAGE_USER, markerContent, writeMarkerCommand, type SshfsStorage } from './layout.ts';
 
 /** The server's side of the storage facts (facts/storage.ts). */
 export type ServerFacts = Pick<StorageFacts, 'account' | 'uidTakenBy' | 'dataDir' | 'authorizedKeys' | 'homeModes' | 'marker' | 'hostKey' | 'sftpServer'>;
@@ -99,7 +98,7 @@ export function stateServerStep(storage: SshfsStorage): Step<ServerFacts, Server
         const file = `${storage.path}/${MARKER_FILE}`;
         changes.push({
           summary: `write ${file} (what every node must read through ${inventory.cluster.flink.stateDir})`,
-          actions: [sh(`printf '%s' ${shq(marker)} > ${shq(file)} && chown ${STORAGE_UID}:${STORAGE_UID} ${shq(file)} && chmod 664 ${shq(file)}`)],
+          actions: [sh(writeMarkerCommand(file, marker))],
           diff: diffOf(file, undefined, marker),
         });
       }
