@@ -1,5 +1,5 @@
 #!/bin/bash
-# Starts a Flink JobManager or TaskManager in the foreground (tini is PID 1 and forwards signals).
+# Starts a Flink JobManager, TaskManager or ZooKeeper server in the foreground (tini is PID 1 and forwards signals).
 #
 # The configuration was generated outside the image, in TypeScript, and baked in as conf/fridge-base.yaml.
 # At start this script writes conf/$FLINK_CONF_FILE from it, overridden by FLINK_PROPERTIES (YAML: flat
@@ -11,6 +11,7 @@ FLINK_HOME=${FLINK_HOME:-/opt/flink}
 conf_dir=${FLINK_CONF_DIR:-$FLINK_HOME/conf}
 conf_file=$conf_dir/${FLINK_CONF_FILE:-config.yaml}
 base_file=$conf_dir/fridge-base.yaml
+zoo_data=${ZOO_DATA_DIR:-$FLINK_HOME/zookeeper}
 
 die() {
   echo "fridge-entrypoint: $*" >&2
@@ -55,9 +56,16 @@ merge_flat() {
 
 write_config() {
   local overrides=()
-  if [[ -n "${JOB_MANAGER_RPC_ADDRESS:-}" ]]; then
-    [[ "$JOB_MANAGER_RPC_ADDRESS" =~ ^[A-Za-z0-9._:-]+$ ]] || die "JOB_MANAGER_RPC_ADDRESS is not a host name: $JOB_MANAGER_RPC_ADDRESS"
-    overrides+=("jobmanager.rpc.address	$JOB_MANAGER_RPC_ADDRESS" "rest.address	$JOB_MANAGER_RPC_ADDRESS")
+  local jm_host=${JOB_MANAGER_RPC_ADDRESS:-}
+  if [[ "$jm_host" == "container-ip" ]]; then
+    # Under high availability every jobmanager publishes its own address in ZooKeeper: the service's name would
+    # stand for all of them.
+    jm_host=$(hostname -i 2>/dev/null | awk '{ print $1 }')
+    [[ -n "$jm_host" ]] || die "JOB_MANAGER_RPC_ADDRESS=container-ip: hostname -i gave no address"
+  fi
+  if [[ -n "$jm_host" ]]; then
+    [[ "$jm_host" =~ ^[A-Za-z0-9._:-]+$ ]] || die "JOB_MANAGER_RPC_ADDRESS is not a host name: $jm_host"
+    overrides+=("jobmanager.rpc.address	$jm_host" "rest.address	$jm_host")
   fi
   local tm_host=${TASK_MANAGER_HOST:-}
   if [[ "$tm_host" == "container-ip" ]]; then
@@ -95,13 +103,54 @@ use_jemalloc() {
   done
 }
 
+# conf/zoo.cfg for a server of the ensemble, from the variables the official zookeeper image reads.
+write_zoo_cfg() {
+  local id=${ZOO_MY_ID:-} servers=${ZOO_SERVERS:-} entry tmp
+  [[ "$id" =~ ^[0-9]+$ ]] || die "ZOO_MY_ID must be this server's number (1-255), got: ${id:-nothing}"
+  tmp=$(mktemp "$conf_dir/.zoo.XXXXXX")
+  {
+    echo "# Written by the entrypoint at $(date -u +%FT%TZ) from ZOO_MY_ID and ZOO_SERVERS."
+    echo "tickTime=2000"
+    echo "initLimit=10"
+    echo "syncLimit=5"
+    echo "dataDir=$zoo_data"
+    echo "clientPort=${ZOO_PORT:-2181}"
+    # Peers' names resolve only while their tasks are up: listen on every address rather than on our own name.
+    echo "quorumListenOnAllIPs=true"
+    echo "autopurge.snapRetainCount=3"
+    echo "autopurge.purgeInterval=1"
+    for entry in $servers; do
+      [[ "$entry" =~ ^server\.[0-9]+=[A-Za-z0-9._-]+:[0-9]+:[0-9]+$ ]] || die "ZOO_SERVERS: expected server.N=host:peerport:electionport entries, got: $entry"
+      echo "$entry"
+    done
+  } > "$tmp"
+  mv "$tmp" "$conf_dir/zoo.cfg"
+}
+
+# Flink's quorum peer (what bin/zookeeper.sh starts), without the helper JVMs of Flink's scripts and with a heap a
+# Pi can spare: ZOO_HEAP_MB.
+run_zookeeper() {
+  local heap=${ZOO_HEAP_MB:-32} cds=()
+  [[ "$heap" =~ ^[0-9]+$ ]] || die "ZOO_HEAP_MB is not a number: $heap"
+  mkdir -p "$zoo_data"
+  if [[ -f "$FLINK_HOME/cds/flink.jsa" ]]; then cds=(-XX:SharedArchiveFile="$FLINK_HOME/cds/flink.jsa" -Xshare:auto); fi
+  exec "${JAVA_HOME:+$JAVA_HOME/bin/}java" "-Xms${heap}m" "-Xmx${heap}m" -XX:MaxMetaspaceSize=64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k \
+    "${cds[@]}" -Dlog4j.configurationFile="file:$conf_dir/log4j-console.properties" -Dzookeeper.jmx.log4j.disable=true \
+    -classpath "$("$FLINK_HOME/bin/fridge-launch.sh" --classpath)" \
+    org.apache.flink.runtime.zookeeper.FlinkZooKeeperQuorumPeer --zkConfigFile "$conf_dir/zoo.cfg" --peerId "$ZOO_MY_ID"
+}
+
 usage() {
   cat <<USAGE
-usage: jobmanager | taskmanager [-D key=value ...] | help | <command ...>
-  env JOB_MANAGER_RPC_ADDRESS  the JobManager's host name (default from the baked configuration)
+usage: jobmanager | taskmanager [-D key=value ...] | zookeeper | help | <command ...>
+  env JOB_MANAGER_RPC_ADDRESS  the JobManager's host name (default from the baked configuration;
+                               container-ip: the container's own, for high availability)
   env FLINK_PROPERTIES         YAML overriding the baked configuration
   env TASK_MANAGER_HOST        address a TaskManager advertises (default: Flink decides;
                                container-ip: the container's own, from hostname -i)
+  env ZOO_MY_ID, ZOO_SERVERS   zookeeper: this server's number and the ensemble,
+                               "server.1=zookeeper-1:2888:3888 server.2=..." (as the official image)
+  env ZOO_HEAP_MB              zookeeper: heap in MiB (default 32)
   env FRIDGE_FLINK_LAUNCHER    fridge (default: one helper JVM, see fridge-launch.sh) or flink
                                (Flink's bin/jobmanager.sh / taskmanager.sh start-foreground)
 USAGE
@@ -118,6 +167,12 @@ case "$role" in
       exec "$FLINK_HOME/bin/$role.sh" start-foreground "$@"
     fi
     exec "$FLINK_HOME/bin/fridge-launch.sh" "$role" "$@"
+    ;;
+  zookeeper)
+    write_zoo_cfg
+    use_jemalloc
+    echo "$role" > "${FRIDGE_ROLE_FILE:-/tmp/fridge-flink-role}"
+    run_zookeeper
     ;;
   help | --help | -h)
     usage

@@ -8,7 +8,7 @@
 // start and the swarm rolls the update back; and qemu-user does not fix up unaligned LDRD as ARMv7 Linux does,
 // so a job's tasks die with SIGBUS. The README ("How the virtual fridge differs") says both.
 import { execFileSync } from 'node:child_process';
-import { flinkUrl } from '../../tasks/lib/deploy/endpoints.ts';
+import { flinkUrls } from '../../tasks/lib/deploy/endpoints.ts';
 import { FlinkRest } from '../../tasks/lib/flink/rest.ts';
 import { loadInventory } from '../../tasks/lib/inventory/load.ts';
 import { containerName } from '../../tasks/lib/sim/nodes.ts';
@@ -29,7 +29,7 @@ try {
   console.log(`${'deploy to a converged Flink (armv7, QEMU)'.padEnd(50)} ${s(cold.ms)} (exit ${cold.code})`);
   console.log(`${'  stack deploy → REST ready, all taskmanagers'.padEnd(50)} ${converged ? `${converged} s` : 'did not converge'}`);
   if (cold.code !== 0) console.log(cold.stdout.split('\n').filter((l) => /failed|error|not converged/i.test(l)).slice(0, 8).join('\n'));
-  const overview = await new FlinkRest({ baseUrl: flinkUrl(inv), timeoutMs: 10_000 }).overview();
+  const overview = await new FlinkRest({ baseUrl: flinkUrls(inv), timeoutMs: 10_000 }).overview();
   console.log(`${'  Flink overview'.padEnd(50)} ${overview.ok ? `${overview.value.taskmanagers} taskmanagers, ${overview.value['slots-total']} slots` : overview.message}`);
   const jm = inv.cluster.flink.jobmanagerHost;
   const id = onNode(jm, `docker ps -q --filter label=com.docker.swarm.service.name=${inv.cluster.stackName}_jobmanager | head -1`);

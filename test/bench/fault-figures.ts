@@ -3,7 +3,7 @@
 // job again from its last checkpoint, reads the records lost and duplicated, then brings the node back and
 // deploys until nothing changes. Ends with min/median/max per figure. Deploys first; leaves the fridge deployed.
 import { parseArgs } from 'node:util';
-import { flinkUrl } from '../../tasks/lib/deploy/endpoints.ts';
+import { flinkUrls } from '../../tasks/lib/deploy/endpoints.ts';
 import { FlinkRest } from '../../tasks/lib/flink/rest.ts';
 import { loadInventory } from '../../tasks/lib/inventory/load.ts';
 import { simUp } from '../../tasks/lib/sim/sim.ts';
@@ -29,7 +29,7 @@ const { up } = await upAndDeployed();
 const loaded = await loadInventory(up.inventory);
 if (!loaded.ok) throw new Error('the virtual fridge inventory does not load');
 const inv = loaded.inventory;
-const rest = new FlinkRest({ baseUrl: flinkUrl(inv), timeoutMs: 5_000 });
+const rest = new FlinkRest({ baseUrl: flinkUrls(inv), timeoutMs: 5_000 });
 const recovered: number[] = [];
 const redeploys: number[] = [];
 let lost = 0;

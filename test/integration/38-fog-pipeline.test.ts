@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { flinkUrl } from '../../tasks/lib/deploy/endpoints.ts';
+import { flinkUrls } from '../../tasks/lib/deploy/endpoints.ts';
 import { readingsCheck, type ReadingsCheck } from '../../tasks/lib/flink/example-job.ts';
 import { FlinkRest, type JobSummary } from '../../tasks/lib/flink/rest.ts';
 import { loadInventory } from '../../tasks/lib/inventory/load.ts';
@@ -71,7 +71,7 @@ beforeAll(async () => {
     inv = again.inventory;
     invArgs = ['-i', file];
   }
-  rest = new FlinkRest({ baseUrl: flinkUrl(inv), timeoutMs: 5_000 });
+  rest = new FlinkRest({ baseUrl: flinkUrls(inv), timeoutMs: 5_000 });
 }, 60_000);
 
 afterAll(() => {

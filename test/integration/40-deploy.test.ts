@@ -3,7 +3,7 @@
 // that resumes the job from a savepoint with its state (a running count) intact.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flinkUrl } from '../../tasks/lib/deploy/endpoints.ts';
+import { flinkUrl, flinkUrls } from '../../tasks/lib/deploy/endpoints.ts';
 import { readingsTotal } from '../../tasks/lib/flink/example-job.ts';
 import { FlinkRest, type JobSummary } from '../../tasks/lib/flink/rest.ts';
 import { loadInventory } from '../../tasks/lib/inventory/load.ts';
@@ -43,7 +43,7 @@ beforeAll(async () => {
   const loaded = await loadInventory(up.inventory);
   if (!loaded.ok) throw new Error('generated inventory does not load');
   inv = loaded.inventory;
-  rest = new FlinkRest({ baseUrl: flinkUrl(inv), timeoutMs: 5_000 });
+  rest = new FlinkRest({ baseUrl: flinkUrls(inv), timeoutMs: 5_000 });
 });
 
 afterAll(() => {

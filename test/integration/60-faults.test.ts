@@ -10,7 +10,7 @@
 // its goal (15 s) and bounded at 45 s: Flink's default heartbeat timeout alone is 50 s, so only the heartbeat
 // tuned for a LAN of Pis (tasks/lib/flink/config.ts) passes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flinkUrl } from '../../tasks/lib/deploy/endpoints.ts';
+import { flinkUrls } from '../../tasks/lib/deploy/endpoints.ts';
 import { FlinkRest } from '../../tasks/lib/flink/rest.ts';
 import { loadInventory } from '../../tasks/lib/inventory/load.ts';
 import type { Inventory } from '../../tasks/lib/inventory/types.ts';
@@ -48,7 +48,7 @@ beforeAll(async () => {
   const loaded = await loadInventory(up.inventory);
   if (!loaded.ok) throw new Error('generated inventory does not load');
   inv = loaded.inventory;
-  rest = new FlinkRest({ baseUrl: flinkUrl(inv), timeoutMs: 5_000 });
+  rest = new FlinkRest({ baseUrl: flinkUrls(inv), timeoutMs: 5_000 });
   // Whatever the earlier files left: the inventory's cluster with the example job running.
   const r = await runTask('deploy');
   if (r.code !== 0) throw new Error(`deploy before the faults failed:\n${explain(r)}`);

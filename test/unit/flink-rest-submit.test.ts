@@ -92,8 +92,8 @@ describe('--mode cli', () => {
 describe('the job-submit phase options', () => {
   const inv = { hosts: [{ name: 'pi1', address: '10.77.0.11' }], cluster: { dnsrr: true, services: { mosquitto: false }, flink: { jobmanagerHost: 'pi1', stateDir: '/srv/flink-state/' } } } as unknown as Inventory;
 
-  it('defaults to REST on the dashboard address and savepoints under the state dir', () => {
-    expect(parseJobSubmitArgs({}, inv)).toEqual({ ok: true, value: { mode: 'rest', restUrl: 'http://10.77.0.11:8081', args: [], savepointDir: '/srv/flink-state/savepoints' } });
+  it('defaults to REST (the address is found when the job is submitted) and savepoints under the state dir', () => {
+    expect(parseJobSubmitArgs({}, inv)).toEqual({ ok: true, value: { mode: 'rest', args: [], savepointDir: '/srv/flink-state/savepoints' } });
   });
 
   it('reads every option and refuses bad values', () => {
@@ -105,7 +105,6 @@ describe('the job-submit phase options', () => {
       ok: true,
       value: {
         mode: 'cli',
-        restUrl: 'http://10.77.0.11:8081',
         jar: 'j.jar',
         entryClass: 'a.B',
         args: ['--rate', '20', '--sensors', '4'],

@@ -53,6 +53,8 @@ export function seedInventory(o: FixtureOptions = {}): Inventory {
       flink: {
         version: '2.3.0',
         jobmanagerHost: 'worker04',
+        jobmanagerHosts: ['worker04'],
+        highAvailability: { kind: 'none' },
         taskmanagerExclude: ['worker04', 'worker01'],
         taskmanagerReplicas: o.replicas ?? 3,
         slotsPerTaskmanager: 2,

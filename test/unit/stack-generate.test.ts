@@ -150,6 +150,7 @@ describe('generateStack: Flink services', () => {
   it('refuses to pin the optional services next to the jobmanager on a 1 GiB leader', () => {
     const inv = seedInventory({ services: ALL_REAL });
     inv.cluster.flink.jobmanagerHost = 'worker01';
+    inv.cluster.flink.jobmanagerHosts = ['worker01'];
     const stack = generateStack(inv, { imageRef: IMAGE, flinkConfig: SMALL_FLINK_CONFIG });
     expect(stack.problems).toEqual([
       { severity: 'error', subject: 'worker01', message: 'worker01 (3B, 1024 MiB) cannot hold its pinned services (1280 MiB) at their memory limits plus 128 MiB for the OS' },

@@ -8,7 +8,7 @@ import type { Inventory } from '../inventory/types.ts';
 import type { Transport } from '../transport/types.ts';
 import { shq } from '../transport/types.ts';
 import { unmet } from '../steps/common.ts';
-import { flinkUrl } from './endpoints.ts';
+import { flinkUrls } from './endpoints.ts';
 import { doomedService, notePending, readTasks, sinceDeploy, type Doomed, type TaskRow } from './task-history.ts';
 
 export interface ServiceReplicas {
@@ -149,7 +149,7 @@ const TASKS_EVERY_MS = 2_000;
 /** Waits until the stack converged (or, `want.forResume`, the stopped jobs can resume); its output is the last look. */
 export function convergeStep(inv: Inventory, want: Expectation, timeoutMs: number, label = 'converged'): WaitStep<ConvergeFacts> {
   const stack = inv.cluster.stackName;
-  const rest = new FlinkRest({ baseUrl: flinkUrl(inv), timeoutMs: 5_000 });
+  const rest = new FlinkRest({ baseUrl: flinkUrls(inv), timeoutMs: 5_000 });
   return {
     kind: 'wait',
     name: label,

@@ -6,10 +6,14 @@ import type { Step } from '../engine/types.ts';
 import type { HostSpec, Inventory } from '../inventory/types.ts';
 import { shq } from '../transport/types.ts';
 
-/** Nodes the stack's placement lets Flink run on: the jobmanager's and every one taskmanagers are not kept off. */
+/**
+ * Nodes the stack's placement lets the Flink image run on: every one the jobmanager may run on, every one
+ * taskmanagers are not kept off, and the ZooKeeper servers' (the same image).
+ */
 export function flinkHosts(inv: Inventory): HostSpec[] {
   const f = inv.cluster.flink;
-  return inv.hosts.filter((h) => h.name === f.jobmanagerHost || !f.taskmanagerExclude.includes(h.name));
+  const zookeeper = f.highAvailability.kind === 'zookeeper' ? f.highAvailability.zookeeperHosts : [];
+  return inv.hosts.filter((h) => f.jobmanagerHosts.includes(h.name) || zookeeper.includes(h.name) || !f.taskmanagerExclude.includes(h.name));
 }
 
 const PULL_TIMEOUT_MS = 15 * 60_000;

@@ -7,7 +7,7 @@ import { SIM } from '../sim/config.ts';
 import { PIPELINE_STATS_TOPIC } from '../stack/monitoring.ts';
 import { shq, type Transport } from '../transport/types.ts';
 import { readServices, type ServiceReplicas } from './converge.ts';
-import { flinkUrl } from './endpoints.ts';
+import { flinkUrl, flinkUrls } from './endpoints.ts';
 
 export interface NodeRow {
   hostname: string;
@@ -140,7 +140,7 @@ export function withDescriptions(rows: NodeRow[], described: Map<string, NodeDes
 
 export async function readStatus(inv: Inventory, leader: Transport): Promise<ClusterStatus> {
   const [nodes, described] = await Promise.all([leader.exec(NODE_LS, { sudo: true }), leader.exec(NODE_INSPECT, { sudo: true })]);
-  const rest = new FlinkRest({ baseUrl: flinkUrl(inv), timeoutMs: 5_000 });
+  const rest = new FlinkRest({ baseUrl: flinkUrls(inv), timeoutMs: 5_000 });
   const [overview, jobs] = await Promise.all([rest.overview(), rest.jobs()]);
   const running = jobs.ok ? jobs.value.filter((j) => j.state === 'RUNNING') : [];
   const readings: Record<string, ReadingsCheck> = {};
@@ -166,7 +166,7 @@ export async function readStatus(inv: Inventory, leader: Transport): Promise<Clu
     ...(Object.keys(pipeline).length ? { pipeline } : {}),
     ...(latency ? { latency } : {}),
     ...(Object.keys(checkpoints).length ? { checkpoints, readAt: Date.now() } : {}),
-    dashboard: flinkUrl(inv),
+    dashboard: rest.baseUrl,
   };
 }
 

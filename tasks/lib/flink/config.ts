@@ -5,6 +5,7 @@
 
 import { stringify } from 'yaml';
 import type { Inventory } from '../inventory/types.ts';
+import { ZOOKEEPER } from '../stack/zookeeper.ts';
 import {
   checkMemory,
   jobManagerKeys,
@@ -210,12 +211,15 @@ export function profileFromInventory(inv: Inventory): FlinkProfile {
   // Sized for the most taskmanagers a Pi may hold (fridge_flink_taskmanager_max_per_host), so `scale` can go up to
   // that without a new memory profile; without the setting, for the replicas spread evenly.
   const perHost = f.taskmanagerMaxPerHost ?? Math.max(1, Math.ceil(f.taskmanagerReplicas / Math.max(1, tmHosts.length)));
+  // A ZooKeeper server's Pi keeps room for it: taskmanagers there get smaller rather than fewer.
+  const zookeeper = f.highAvailability.kind === 'zookeeper' ? f.highAvailability.zookeeperHosts : [];
   const share = (name: string, model: string, memoryMiB: number): HostShare => ({
     name,
     model,
     memoryMiB,
     jobmanager: name === f.jobmanagerHost,
     taskmanagers: tmHosts.some((h) => h.name === name) ? perHost : 0,
+    ...(zookeeper.includes(name) ? { otherMiB: ZOOKEEPER.memoryMiB } : {}),
   });
   const jmSpec = inv.hosts.find((h) => h.name === f.jobmanagerHost);
   if (!jmSpec) throw new Error(`bug: validated inventory has no host ${f.jobmanagerHost}`);

@@ -22,6 +22,8 @@ export interface HostShare {
   memoryMiB: number;
   jobmanager: boolean;
   taskmanagers: number;
+  /** Memory of the other containers pinned to the host (a ZooKeeper server), beside the OS reserve. */
+  otherMiB?: number;
 }
 
 export interface JobManagerMemory {
@@ -67,7 +69,7 @@ function clamp(n: number, lo: number, hi: number): number {
 
 /** Process sizes for the Flink JVMs on one host: the JobManager takes a share, TaskManagers split the rest. */
 export function processBudget(host: HostShare, reserveMiB = osReserveMiB(host.memoryMiB)): { jobmanagerMiB: number; taskmanagerMiB: number; usableMiB: number } {
-  const usable = host.memoryMiB - reserveMiB;
+  const usable = host.memoryMiB - reserveMiB - (host.otherMiB ?? 0);
   if (!host.jobmanager) return { jobmanagerMiB: 0, taskmanagerMiB: host.taskmanagers > 0 ? floor16(usable / host.taskmanagers) : 0, usableMiB: usable };
   if (host.taskmanagers === 0) return { jobmanagerMiB: floor16(Math.min(usable, JM_CAP_MIB)), taskmanagerMiB: 0, usableMiB: usable };
   const jm = floor16(clamp(usable * 0.35, 320, 1024));
@@ -190,7 +192,8 @@ export function checkMemory(props: Props, jmHost: HostShare, tmHost: HostShare, 
   for (const host of jmHost.name === tmHost.name ? [jmHost] : [jmHost, tmHost]) {
     const total = (host.jobmanager ? jmProcess : 0) + host.taskmanagers * tmProcess;
     const parts = [host.jobmanager ? `JobManager ${jmProcess} MiB` : '', host.taskmanagers ? `${host.taskmanagers} TaskManager(s) × ${tmProcess} MiB` : ''].filter(Boolean).join(' + ');
-    need(host, parts, total, host.memoryMiB - reserve(host), `the ${reserve(host)} MiB kept for the OS`);
+    const other = host.otherMiB ?? 0;
+    need(host, parts, total, host.memoryMiB - reserve(host) - other, other ? `the ${reserve(host)} MiB kept for the OS and ${other} MiB for ZooKeeper` : `the ${reserve(host)} MiB kept for the OS`);
   }
   return problems;
 }

@@ -15,8 +15,11 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 const UPLOAD_TIMEOUT_MS = 120_000;
 
 export interface FlinkRestOptions {
-  /** e.g. http://127.0.0.1:8081 (no trailing /v1: the unversioned paths are the current version). */
-  baseUrl: string;
+  /**
+   * e.g. http://127.0.0.1:8081 (no trailing /v1: the unversioned paths are the current version). Several: where the
+   * jobmanager may be (HA without a routing mesh); the first that answers serves until it stops answering.
+   */
+  baseUrl: string | readonly string[];
   timeoutMs?: number;
 }
 
@@ -153,12 +156,20 @@ export interface RunJarRequest {
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 export class FlinkRest {
-  readonly baseUrl: string;
+  private readonly urls: string[];
+  private current = 0;
   private readonly timeoutMs: number;
 
   constructor(opts: FlinkRestOptions) {
-    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    const urls = typeof opts.baseUrl === 'string' ? [opts.baseUrl] : [...opts.baseUrl];
+    if (urls.length === 0) throw new Error('bug: FlinkRest needs a base URL');
+    this.urls = urls.map((u) => u.replace(/\/+$/, ''));
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  /** Where the REST API answered last (the first candidate until one did). */
+  get baseUrl(): string {
+    return this.urls[this.current] ?? '';
   }
 
   /** Cluster summary; 503 (components still starting) comes back as { ok: false, status: 503 }. */
@@ -393,11 +404,32 @@ export class FlinkRest {
     return r.ok ? { ok: true, value: undefined } : r;
   }
 
+  /** The current endpoint, then, when it gives no HTTP answer at all, the other candidates in turn. */
   private async request(
     method: Method,
     urlPath: string,
     init: { body?: string | FormData; timeoutMs?: number },
   ): Promise<{ ok: true; status: number; value: string } | RestError> {
+    const first = await this.requestAt(this.current, method, urlPath, init);
+    if (first.ok || first.status !== 0 || this.urls.length === 1) return first;
+    for (let i = 0; i < this.urls.length; i++) {
+      if (i === this.current) continue;
+      const r = await this.requestAt(i, method, urlPath, init);
+      if (r.ok || r.status !== 0) {
+        this.current = i;
+        return r;
+      }
+    }
+    return { ...first, message: `${first.message} (nor at ${this.urls.filter((_, i) => i !== this.current).join(', ')})` };
+  }
+
+  private async requestAt(
+    index: number,
+    method: Method,
+    urlPath: string,
+    init: { body?: string | FormData; timeoutMs?: number },
+  ): Promise<{ ok: true; status: number; value: string } | RestError> {
+    const base = this.urls[index] ?? '';
     const timeoutMs = init.timeoutMs ?? this.timeoutMs;
     const headers: Record<string, string> = { accept: 'application/json' };
     // FormData sets its own multipart content type with the boundary.
@@ -405,7 +437,7 @@ export class FlinkRest {
     let res: Response;
     let body: string;
     try {
-      res = await fetch(`${this.baseUrl}${urlPath}`, {
+      res = await fetch(`${base}${urlPath}`, {
         method,
         headers,
         signal: AbortSignal.timeout(timeoutMs),
@@ -415,7 +447,7 @@ export class FlinkRest {
     } catch (err) {
       const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
       const message = timedOut ? `no answer within ${timeoutMs} ms` : networkMessage(err);
-      return { ok: false, status: 0, message: `${method} ${this.baseUrl}${urlPath}: ${message}` };
+      return { ok: false, status: 0, message: `${method} ${base}${urlPath}: ${message}` };
     }
     if (res.ok) return { ok: true, status: res.status, value: body };
     return { ok: false, status: res.status, message: errorMessage(res.status, body) };

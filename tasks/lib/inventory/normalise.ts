@@ -6,8 +6,10 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { PATH_VARS, SENSOR_DEFAULTS, flattenFlink, type FlinkProperties } from './schema.ts';
 import type { GroupDef, RawInventory, VarDef } from './structure.ts';
 import {
+  JOBMANAGER_LABEL,
   MODEL_MEMORY_MIB,
   type ClusterSettings,
+  type FlinkSettings,
   type HostSpec,
   type Inventory,
   type InventoryProblem,
@@ -195,7 +197,7 @@ export function normalise(file: string, raw: RawInventory): Normalised {
     platforms: strs(c('fridge_platforms')) ?? [...DEFAULTS.platforms],
     flink: {
       version: str(c('fridge_flink_version')) ?? DEFAULTS.flinkVersion,
-      jobmanagerHost: str(c('fridge_flink_jobmanager_host')) ?? leaderName,
+      ...jobmanagers(str(c('fridge_flink_jobmanager_host')), rec(c('fridge_flink_high_availability')), leaderName, hosts.map((h) => h.name)),
       taskmanagerExclude: strs(c('fridge_flink_taskmanager_exclude')) ?? [],
       taskmanagerReplicas: num(c('fridge_flink_taskmanager_replicas')) ?? defaultReplicas(hosts.length, strs(c('fridge_flink_taskmanager_exclude')) ?? []),
       ...(maxPerHost === undefined ? {} : { taskmanagerMaxPerHost: maxPerHost }),
@@ -224,6 +226,12 @@ export function normalise(file: string, raw: RawInventory): Normalised {
     virtual,
   };
 
+  // Swarm constraints are all-of: "any of these Pis" is a label. Set on every host, yes or no, since the swarm phase
+  // adds and changes labels but never removes one.
+  if (cluster.flink.highAvailability.kind === 'zookeeper') {
+    for (const h of hosts) h.labels[JOBMANAGER_LABEL] = cluster.flink.jobmanagerHosts.includes(h.name) ? 'yes' : 'no';
+  }
+
   const groups: Record<string, string[]> = {};
   for (const [g, m] of graph.members) groups[g] = raw.hostOrder.filter((h) => m.has(h));
 
@@ -240,6 +248,30 @@ function stateStorage(v: Record<string, unknown>, leaderName: string, hostCount:
   if (type === 'external') return { kind: 'external' };
   if (type === 'none') return { kind: 'none' };
   return { kind: 'sshfs', server: str(v['server']) ?? leaderName, path: str(v['path']) ?? DEFAULTS.stateServerPath };
+}
+
+/**
+ * fridge_flink_jobmanager_host and fridge_flink_high_availability (validated by the schema). With ZooKeeper a
+ * jobmanager runs on each of jobmanager_hosts (default: its host, then the leader, which runs no taskmanager in the
+ * seed) and the ensemble takes the first three other hosts unless told: a ZooKeeper server beside a jobmanager
+ * would go down with it, and three outlive the loss of one.
+ */
+function jobmanagers(
+  host: string | undefined,
+  v: Record<string, unknown>,
+  leaderName: string,
+  names: string[],
+): Pick<FlinkSettings, 'jobmanagerHost' | 'jobmanagerHosts' | 'highAvailability'> {
+  if (str(v['type']) !== 'zookeeper') {
+    const only = host ?? leaderName;
+    return { jobmanagerHost: only, jobmanagerHosts: [only], highAvailability: { kind: 'none' } };
+  }
+  const listed = strs(v['jobmanager_hosts']);
+  const candidates = listed ?? [...new Set([host ?? leaderName, leaderName])];
+  const first = host ?? candidates[0] ?? leaderName;
+  const others = names.filter((n) => !candidates.includes(n));
+  const zookeeperHosts = strs(v['zookeeper_hosts']) ?? (others.length >= 3 ? others.slice(0, 3) : others.length > 0 ? others.slice(0, 1) : [first]);
+  return { jobmanagerHost: first, jobmanagerHosts: candidates, highAvailability: { kind: 'zookeeper', zookeeperHosts } };
 }
 
 /** fridge_services.sensors (validated by the schema): `true` takes the defaults, a mapping overrides them. */

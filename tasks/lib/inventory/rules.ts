@@ -259,6 +259,55 @@ const stateStorage: Rule = (ctx) => {
   return out;
 };
 
+/** Every host named by fridge_flink_high_availability exists, and the ensemble can outlive one of its Pis. */
+const highAvailability: Rule = (ctx) => {
+  const def = ctx.clusterVars.get('fridge_flink_high_availability');
+  const flink = ctx.inventory.cluster.flink;
+  const ha = flink.highAvailability;
+  if (!def || typeof def.value !== 'object' || def.value === null) return [];
+  const given = def.value as Record<string, unknown>;
+  const out: InventoryProblem[] = [];
+  if (ha.kind === 'none') {
+    for (const k of ['jobmanager_hosts', 'zookeeper_hosts']) {
+      if (given[k] !== undefined) out.push(error(keyPos(def, k), `fridge_flink_high_availability.${k}: only type zookeeper has ${k}; with none the jobmanager stays on fridge_flink_jobmanager_host`));
+    }
+    return out;
+  }
+  const names = ctx.inventory.hosts.map((h) => h.name);
+  const known = new Set(names);
+  const unknown = (key: string, list: unknown) => {
+    if (!Array.isArray(list)) return;
+    list.forEach((name: unknown) => {
+      if (typeof name === 'string' && !known.has(name)) {
+        out.push(error(keyPos(def, key), `fridge_flink_high_availability.${key}: "${name}" is not a host of this inventory${didYouMean(name, names) || `; hosts: ${names.join(', ')}`}`));
+      }
+    });
+  };
+  unknown('jobmanager_hosts', given['jobmanager_hosts']);
+  unknown('zookeeper_hosts', given['zookeeper_hosts']);
+  const jm = ctx.clusterVars.get('fridge_flink_jobmanager_host');
+  if (jm && typeof jm.value === 'string' && !flink.jobmanagerHosts.includes(jm.value)) {
+    out.push(error(jm.valuePos, `fridge_flink_jobmanager_host: "${jm.value}" is not one of fridge_flink_high_availability.jobmanager_hosts (${flink.jobmanagerHosts.join(', ')})`));
+  }
+  if (new Set(flink.jobmanagerHosts).size < 2) {
+    out.push(warning(given['jobmanager_hosts'] !== undefined ? keyPos(def, 'jobmanager_hosts') : def.valuePos, `fridge_flink_high_availability: the jobmanager can only run on ${flink.jobmanagerHosts.join(', ')}: when that Pi dies it has nowhere to move; list a second Pi in jobmanager_hosts`));
+  }
+  const zk = ha.zookeeperHosts;
+  const zkPos = given['zookeeper_hosts'] !== undefined ? keyPos(def, 'zookeeper_hosts') : def.valuePos;
+  if (new Set(zk).size !== zk.length) {
+    out.push(error(zkPos, `fridge_flink_high_availability.zookeeper_hosts: a Pi is listed twice (${zk.join(', ')}); one ZooKeeper server per Pi`));
+  } else if (zk.length % 2 === 0) {
+    out.push(error(zkPos, `fridge_flink_high_availability.zookeeper_hosts: ${zk.length} ZooKeeper servers outlive no more lost Pis than ${zk.length - 1}, and need one more for a majority; list an odd number (3 outlive the loss of one)`));
+  } else if (zk.length === 1) {
+    out.push(warning(zkPos, `fridge_flink_high_availability.zookeeper_hosts: one ZooKeeper server (${zk[0]}): when its Pi dies, Flink loses its leader and the jobs stop until it is back; three outlive the loss of one`));
+  }
+  const shared = zk.filter((h) => flink.jobmanagerHosts.includes(h));
+  if (zk.length > 1 && shared.length > 0) {
+    out.push(warning(zkPos, `fridge_flink_high_availability: ${shared.join(', ')} runs a ZooKeeper server and may run the jobmanager: losing that Pi costs both at once`));
+  }
+  return out;
+};
+
 const replicas: Rule = (ctx) => {
   const { flink } = ctx.inventory.cluster;
   const excluded = new Set(flink.taskmanagerExclude);
@@ -370,6 +419,7 @@ export const RULES: readonly Rule[] = [
   models,
   flinkHosts,
   stateStorage,
+  highAvailability,
   replicas,
   roleGroupTypos,
   groupNames,

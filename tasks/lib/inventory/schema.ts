@@ -33,6 +33,8 @@ export const SENSOR_LIMITS = { count: 100, minRate: 0.1, rate: 50, total: 200 } 
 export const DOCKER_INSTALL = ['get.docker.com', 'apt'] as const;
 /** fridge_state_storage.type: what makes fridge_flink_state_dir the same directory on every node. */
 export const STATE_STORAGE = ['sshfs', 'external', 'none'] as const;
+/** fridge_flink_high_availability.type: Flink's high-availability.type values Fridge can set up on a swarm. */
+export const HIGH_AVAILABILITY = ['none', 'zookeeper'] as const;
 
 /** Node labels Fridge derives from the host (HostSpec.labels). */
 export const RESERVED_LABELS = ['model', 'memory', 'role'];
@@ -195,6 +197,17 @@ const stateStorageSchema = z.strictObject(
   { error: 'expected a mapping such as {type: sshfs, server: worker01, path: /srv/fridge-state}' },
 );
 
+const highAvailabilitySchema = z.strictObject(
+  {
+    type: z.enum(HIGH_AVAILABILITY, {
+      error: 'expected zookeeper (the jobmanager moves to another Pi when its Pi dies, and recovers the jobs) or none (one jobmanager, pinned)',
+    }),
+    jobmanager_hosts: z.array(hostRef, { error: 'expected a list of host names' }).min(1, { error: 'expected at least one host' }).optional(),
+    zookeeper_hosts: z.array(hostRef, { error: 'expected a list of host names' }).min(1, { error: 'expected at least one host' }).optional(),
+  },
+  { error: 'expected a mapping such as {type: zookeeper, jobmanager_hosts: [worker04, worker01], zookeeper_hosts: [worker02, worker03, worker05]}' },
+);
+
 export const VARS: Record<string, VarSpec> = {
   // Connection (per host, Ansible's own names).
   ansible_host: { scope: 'host', schema: address },
@@ -263,6 +276,7 @@ export const VARS: Record<string, VarSpec> = {
     schema: z.string({ error: 'expected an absolute directory path' }).regex(/^\/\S*$/, { error: 'expected an absolute directory path, e.g. /mnt/fridge-state' }),
   },
   fridge_flink_properties: { scope: 'cluster', schema: flinkTree },
+  fridge_flink_high_availability: { scope: 'cluster', schema: highAvailabilitySchema },
   fridge_state_storage: { scope: 'cluster', schema: stateStorageSchema },
   fridge_network: { scope: 'cluster', schema: networkSchema },
   fridge_services: { scope: 'cluster', schema: servicesSchema },

@@ -84,8 +84,11 @@ export interface SensorSimulator {
 
 export interface FlinkSettings {
   version: string;
-  /** Host that runs the jobmanager (placement constraint node.hostname == ...). */
+  /** Host that runs the jobmanager (placement constraint node.hostname == ...); with HA, the first candidate. */
   jobmanagerHost: string;
+  /** Every host the jobmanager may run on: [jobmanagerHost] without HA. */
+  jobmanagerHosts: string[];
+  highAvailability: HighAvailability;
   /** Hosts where taskmanagers must not run. */
   taskmanagerExclude: string[];
   taskmanagerReplicas: number;
@@ -97,6 +100,16 @@ export interface FlinkSettings {
   /** Extra Flink configuration keys (official key names) merged over the generated profile. */
   properties: Record<string, string | number | boolean>;
 }
+
+/**
+ * Flink's high availability. zookeeper: a jobmanager on each of the jobmanager hosts, a ZooKeeper ensemble on
+ * zookeeperHosts elects the leader, and a standby takes over when its Pi dies, recovering the jobs from the state
+ * storage. none: one jobmanager pinned to its host (its loss stops the jobs until it is back).
+ */
+export type HighAvailability = { kind: 'none' } | { kind: 'zookeeper'; zookeeperHosts: string[] };
+
+/** Node label (yes/no) on every host under HA: where a jobmanager runs. */
+export const JOBMANAGER_LABEL = 'jobmanager';
 
 /**
  * What makes fridge_flink_state_dir one directory for every node (checkpoints written by a taskmanager on one Pi

@@ -4,7 +4,7 @@
 // upgraded through a savepoint; a job that fails to start is reported with Flink's root exception.
 
 import { CONVERGE_LEFT, convergeStep } from '../deploy/converge.ts';
-import { flinkUrl } from '../deploy/endpoints.ts';
+import { flinkUrl, flinkUrlNow } from '../deploy/endpoints.ts';
 import { newestStopped, recallStopped, savepointDir, STOPPED_JOBS, type StoppedJob } from '../deploy/savepoints.ts';
 import { parseDurationMs, type Phase } from '../engine/phase.ts';
 import type { Run } from '../engine/runner.ts';
@@ -23,7 +23,8 @@ export type SubmitMode = 'rest' | 'cli';
 
 export interface JobSubmitOptions extends SubmitRequest {
   mode: SubmitMode;
-  restUrl: string;
+  /** --rest-url; unset: where the inventory's jobmanager answers when the job is submitted. */
+  restUrl?: string;
 }
 
 type Parsed = { ok: true; value: Omit<JobSubmitOptions, 'jar'> & { jar?: string } } | { ok: false; msg: string };
@@ -60,7 +61,7 @@ export function parseJobSubmitArgs(args: Run['args'], inv: Inventory): Parsed {
   if (mode !== 'rest' && mode !== 'cli') return { ok: false, msg: `--mode must be rest or cli, got '${mode}'` };
   const value: Omit<JobSubmitOptions, 'jar'> & { jar?: string } = {
     mode,
-    restUrl: str('rest-url') ?? flinkUrl(inv),
+    ...(str('rest-url') ? { restUrl: str('rest-url') } : {}),
     args: userArgs(args),
     savepointDir: str('savepoint-dir') ?? savepointDir(inv),
   };
@@ -160,7 +161,9 @@ async function submitJob(run: Run): Promise<void> {
     run.message('info', `the example job reads the sensors from Mosquitto (${BROKER_URL}) and publishes its window results to ${RESULTS_TOPIC}; --args '--rate N' keeps generated readings`);
   }
   // REST calls go from this machine, but the steps belong to the jobmanager's host in the recap.
-  const target: SubmitTarget = parsed.value.mode === 'cli' ? { mode: 'cli', stack: inv.cluster.stackName, sudo: true } : { mode: 'rest', restUrl: parsed.value.restUrl };
+  // Under HA without a routing mesh the jobmanager answers on whichever of its hosts it runs on now.
+  const restUrl = parsed.value.restUrl ?? (await flinkUrlNow(inv));
+  const target: SubmitTarget = parsed.value.mode === 'cli' ? { mode: 'cli', stack: inv.cluster.stackName, sudo: true } : { mode: 'rest', restUrl };
   // Before the jar is built: on fresh nodes in check mode there is no Flink to decide with; say what would happen.
   const jarName = jarFileName(parsed.value.jar ?? EXAMPLE_JOB_JAR);
   const ready = readyStep(target, jarName);
@@ -187,9 +190,9 @@ async function submitJob(run: Run): Promise<void> {
       run.message('info', `resuming from the savepoint taken when the stack was updated: ${sp}`);
     }
   }
-  const built = submitSteps(target, req, flinkUrl(inv), ready);
+  const built = submitSteps(target, req, restUrl, ready);
   const [outcome] = await run.play({ name: 'job-submit', hosts: [jm], steps: built.steps });
   const failure = failureOn(outcome);
-  const restUrl = target.mode === 'rest' ? target.restUrl : undefined;
-  Object.assign(run.outputs, jobLines(jobOutcome(run, built, jm.name, { jarName: jarFileName(jar), ...(restUrl ? { restUrl } : {}), ...(failure ? { failure } : {}) })));
+  const shown = target.mode === 'rest' ? target.restUrl : undefined;
+  Object.assign(run.outputs, jobLines(jobOutcome(run, built, jm.name, { jarName: jarFileName(jar), ...(shown ? { restUrl: shown } : {}), ...(failure ? { failure } : {}) })));
 }

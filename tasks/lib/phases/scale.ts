@@ -1,7 +1,7 @@
 // scale: the seed's `docker service scale flink_taskmanager=5`, refused when placement cannot hold it,
 // then waits until Flink itself reports the new number of taskmanagers.
 import { convergeStep, flinkOutputs } from '../deploy/converge.ts';
-import { flinkUrl } from '../deploy/endpoints.ts';
+import { flinkUrlNow } from '../deploy/endpoints.ts';
 import { numberOption, type Phase, type PhaseOption } from '../engine/phase.ts';
 import { leader } from '../inventory/types.ts';
 import { planStack } from '../stack/plan.ts';
@@ -61,7 +61,7 @@ export const phase: Phase = {
       hosts: [lead],
       steps: [scaleStep(inv, service, replicas), converge],
     });
-    const flink = flinkOutputs(flinkUrl(inv), run.output(converge, lead), run.statusOf(converge, lead));
+    const flink = flinkOutputs(await flinkUrlNow(inv), run.output(converge, lead), run.statusOf(converge, lead));
     Object.assign(run.outputs, flink.lines);
     if (flink.dashboardUrl) run.result.dashboardUrl = flink.dashboardUrl;
   },

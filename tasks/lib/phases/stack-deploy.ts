@@ -1,6 +1,6 @@
 // stack-deploy: the seed's "Deploying Flink image on a Cluster", from a stack generated from the inventory.
 import { CONVERGE_LEFT, convergeStep, flinkOutputs, type ConvergeFacts, type Expectation } from '../deploy/converge.ts';
-import { flinkUrl } from '../deploy/endpoints.ts';
+import { flinkUrlNow } from '../deploy/endpoints.ts';
 import { deployedImageStep } from '../deploy/emulation.ts';
 import { BUILT_IMAGE, resolveImageRef } from '../deploy/image-ref.ts';
 import { imageManifestStep, parseManifest, readManifest } from '../deploy/manifest-check.ts';
@@ -47,7 +47,7 @@ export const phase: Phase = {
   async run(run) {
     const lead = leader(run.inventory);
     const converge = await deployStack(run);
-    const flink = flinkOutputs(flinkUrl(run.inventory), converge && run.output(converge, lead), converge && run.statusOf(converge, lead));
+    const flink = flinkOutputs(await flinkUrlNow(run.inventory), converge && run.output(converge, lead), converge && run.statusOf(converge, lead));
     Object.assign(run.outputs, flink.lines);
     if (flink.dashboardUrl) run.result.dashboardUrl = flink.dashboardUrl;
   },

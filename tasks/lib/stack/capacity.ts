@@ -4,6 +4,7 @@ import { leader, type HostSpec, type Inventory } from '../inventory/types.ts';
 import { OS_MIN_MIB } from './memory.ts';
 import { SERVICE_MEMORY_MIB } from './optional-services.ts';
 import type { GeneratedStack, ServiceName, StackProblem } from './types.ts';
+import { ZOOKEEPER } from './zookeeper.ts';
 
 export interface MemoryCheck {
   problems: StackProblem[];
@@ -14,8 +15,11 @@ export function checkCapacity(inv: Inventory, jmLimit: number, tmLimit: number, 
   const problems: StackProblem[] = [];
   const flink = inv.cluster.flink;
   const home = leader(inv).name;
+  const zookeeper = flink.highAvailability.kind === 'zookeeper' ? flink.highAvailability.zookeeperHosts : [];
+  // Every Pi the jobmanager may move to must keep room for it: it moves exactly when another Pi is gone.
   const fixedOn = (h: HostSpec): number =>
-    (h.name === flink.jobmanagerHost ? jmLimit : 0) +
+    (flink.jobmanagerHosts.includes(h.name) ? jmLimit : 0) +
+    (zookeeper.includes(h.name) ? ZOOKEEPER.memoryMiB : 0) +
     (h.name === home ? optional.reduce((sum, s) => sum + SERVICE_MEMORY_MIB[s], 0) : 0);
   for (const h of inv.hosts) {
     const fixed = fixedOn(h);

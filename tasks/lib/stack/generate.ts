@@ -13,6 +13,7 @@ import { optionalServices } from './optional-services.ts';
 import { deployPolicies, flinkHealthcheck, LAUNCH_CACHE, NETWORK, port } from './parts.ts';
 import { INVENTORY_REPLICAS_LABEL } from './replicas.ts';
 import type { GeneratedStack, StackOptions, StackProblem } from './types.ts';
+import { haProperties, jobmanagerConstraints, zookeeperServices } from './zookeeper.ts';
 
 export { NETWORK, CONFIG_DIR } from './parts.ts';
 export { SERVICE_MEMORY_MIB, GRAFANA_PASSWORD_ENV_VAR, DEFAULT_GRAFANA_PASSWORD_ENV } from './optional-services.ts';
@@ -32,6 +33,7 @@ function flinkProperties(config: Record<string, unknown>, inv: Inventory, memory
   const state = inv.cluster.flink.stateDir.replace(/\/+$/, '');
   setDefault('execution.checkpointing.dir', `file://${state}/checkpoints`, 'state.checkpoints.dir');
   setDefault('execution.checkpointing.savepoint-dir', `file://${state}/savepoints`, 'state.savepoints.dir');
+  for (const [k, v] of Object.entries(haProperties(inv))) setDefault(k, v);
   if (inv.cluster.services.prometheus) {
     setDefault('metrics.reporters', 'prom');
     setDefault('metrics.reporter.prom.factory.class', 'org.apache.flink.metrics.prometheus.PrometheusReporterFactory');
@@ -43,15 +45,20 @@ function flinkProperties(config: Record<string, unknown>, inv: Inventory, memory
 function flinkService(role: 'jobmanager' | 'taskmanager', inv: Inventory, opts: StackOptions, propsText: string, limitMiB: number, dnsrr: boolean): ComposeService {
   const flink = inv.cluster.flink;
   const constraints =
-    role === 'jobmanager' ? [`node.hostname == ${flink.jobmanagerHost}`] : [...flink.taskmanagerExclude].sort().map((h) => `node.hostname != ${h}`);
+    role === 'jobmanager' ? jobmanagerConstraints(inv) : [...flink.taskmanagerExclude].sort().map((h) => `node.hostname != ${h}`);
   const maxPerHost = leader(inv).vars['fridge_flink_taskmanager_max_per_host'];
   const placement: ComposeDeploy['placement'] = { constraints };
   if (role === 'taskmanager' && typeof maxPerHost === 'number') placement.max_replicas_per_node = maxPerHost;
+  // Under HA a jobmanager runs on each of its hosts: ZooKeeper elects the leader, the others stand by and take over
+  // when it dies, without the swarm (whose only manager may be what died) having to place anything.
+  const standby = role === 'jobmanager' && flink.highAvailability.kind === 'zookeeper';
+  if (standby) placement.max_replicas_per_node = 1;
   const service: ComposeService = {
     image: opts.imageRef,
     command: [role],
     environment: {
-      JOB_MANAGER_RPC_ADDRESS: 'jobmanager',
+      // Under HA each jobmanager tells ZooKeeper its own address: `jobmanager` would name them all.
+      JOB_MANAGER_RPC_ADDRESS: standby ? 'container-ip' : 'jobmanager',
       // The image's entrypoint resolves it to the task's address on the stack's network.
       ...(role === 'taskmanager' ? { TASK_MANAGER_HOST: 'container-ip' } : {}),
       FLINK_PROPERTIES: propsText,
@@ -67,7 +74,7 @@ function flinkService(role: 'jobmanager' | 'taskmanager', inv: Inventory, opts: 
     healthcheck: flinkHealthcheck(),
     deploy: {
       mode: 'replicated',
-      replicas: role === 'jobmanager' ? 1 : flink.taskmanagerReplicas,
+      replicas: role === 'jobmanager' ? (standby ? flink.jobmanagerHosts.length : 1) : flink.taskmanagerReplicas,
       // What the inventory asked for, next to what runs: deploy tells a `scale` from an inventory change.
       ...(role === 'taskmanager' ? { labels: { [INVENTORY_REPLICAS_LABEL]: String(flink.taskmanagerReplicas) } } : {}),
       endpoint_mode: dnsrr ? 'dnsrr' : 'vip',
@@ -110,14 +117,16 @@ export function generateStack(inv: Inventory, opts: StackOptions): GeneratedStac
   const slots = Number(props['taskmanager.numberOfTaskSlots']);
 
   const optional = optionalServices(inv, dnsrr);
+  const zookeeper = zookeeperServices(inv, opts.imageRef, dnsrr);
   const services: Record<string, ComposeService> = {
     jobmanager: flinkService('jobmanager', inv, opts, propsText, jmLimit, dnsrr),
     taskmanager: flinkService('taskmanager', inv, opts, propsText, tmLimit, dnsrr),
+    ...zookeeper.services,
     ...optional.services,
   };
 
   const doc: ComposeFile = { version: '3.8', services, networks: { [NETWORK]: { driver: 'overlay', attachable: true } } };
-  doc.volumes = Object.fromEntries([LAUNCH_CACHE.volume, ...optional.volumes].map((v) => [v, {}]));
+  doc.volumes = Object.fromEntries([LAUNCH_CACHE.volume, ...zookeeper.volumes, ...optional.volumes].map((v) => [v, {}]));
   if (optional.configs.length > 0) doc.configs = Object.fromEntries(optional.configs.map((c) => [c.key, { file: `./${c.file}` }]));
   if (optional.secrets.length > 0) doc.secrets = Object.fromEntries(optional.secrets.map((s) => [s.key, { external: true as const, name: s.name }]));
 

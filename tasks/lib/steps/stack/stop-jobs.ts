@@ -1,6 +1,6 @@
 // A stack update restarts Flink: running jobs are kept by stopping them with a savepoint first (job-submit
 // resumes them from it). Only when the stack changes: an unchanged stack, or nothing deployed yet, stops nothing.
-import { flinkUrl } from '../../deploy/endpoints.ts';
+import { flinkUrls } from '../../deploy/endpoints.ts';
 import { rememberStopped, savepointDir, STOPPED_JOBS, stopJob, type StoppedJob } from '../../deploy/savepoints.ts';
 import type { Change, Step } from '../../engine/types.ts';
 import { FlinkRest, type JobSummary } from '../../flink/rest.ts';
@@ -28,7 +28,7 @@ export const STOP_JOBS_STEP = 'stop jobs with savepoint';
  * recorded under STOPPED_JOBS.
  */
 export function stopJobsStep(inv: Inventory, digest: string, deps: StopJobsDeps = {}): Step<StopJobsFacts, DeployedFacts> {
-  const rest = deps.rest ?? new FlinkRest({ baseUrl: flinkUrl(inv), timeoutMs: 5_000 });
+  const rest = deps.rest ?? new FlinkRest({ baseUrl: flinkUrls(inv), timeoutMs: 5_000 });
   const remember = deps.remember ?? ((stopped: StoppedJob[]) => rememberStopped(stopped));
   const name = inv.cluster.stackName;
   return {
