@@ -1,7 +1,6 @@
 // Pulling a plug on the virtual fridge and watching what the user of the job sees: shared by
 // test/integration/60-faults.test.ts (once) and test/bench/fault-figures.ts (rounds, with min/median/max).
 import { execFileSync } from 'node:child_process';
-import { flinkUrl } from '../../tasks/lib/deploy/endpoints.ts';
 import { readingsCheck, type ReadingsCheck } from '../../tasks/lib/flink/example-job.ts';
 import type { FlinkRest, JobSummary } from '../../tasks/lib/flink/rest.ts';
 import type { Inventory } from '../../tasks/lib/inventory/types.ts';
@@ -24,8 +23,8 @@ export async function readings(rest: FlinkRest, jid: string): Promise<ReadingsCh
 }
 
 /** The addresses of the job's subtasks' taskmanagers, as Flink's REST API gives them. */
-export async function taskAddresses(inv: Inventory, jid: string): Promise<string[]> {
-  const base = flinkUrl(inv);
+export async function taskAddresses(rest: FlinkRest, jid: string): Promise<string[]> {
+  const base = rest.baseUrl;
   const job = (await (await fetch(`${base}/jobs/${jid}`)).json()) as { vertices: Array<{ id: string }> };
   const out = new Set<string>();
   for (const v of job.vertices) {
@@ -77,10 +76,10 @@ export async function loseTaskmanagerNode(inv: Inventory, rest: FlinkRest): Prom
   const before = await until("the job's counts", 60_000, () => readings(rest, job.jid));
   const restoredBefore = await rest.checkpointCounts(job.jid);
   if (!restoredBefore.ok) throw new Error(`checkpoint counts: ${restoredBefore.message}`);
-  const addresses = await taskAddresses(inv, job.jid);
+  const addresses = await taskAddresses(rest, job.jid);
   const victim = nodeWith(inv, addresses[0] ?? '');
   if (!victim) throw new Error(`no node runs the taskmanager at ${addresses.join(', ') || '(no subtask address)'}`);
-  if (victim === inv.cluster.flink.jobmanagerHost) throw new Error(`the job's taskmanager runs on the jobmanager's node ${victim}`);
+  if (inv.cluster.flink.jobmanagerHosts.includes(victim)) throw new Error(`the job's taskmanager runs on the jobmanager's node ${victim}`);
 
   const killed = Date.now();
   docker(['kill', containerName(victim)]);
@@ -95,10 +94,88 @@ export async function loseTaskmanagerNode(inv: Inventory, rest: FlinkRest): Prom
     250,
   );
   const recoveredMs = Date.now() - killed;
-  const nowOn = nodeWith(inv, (await taskAddresses(inv, job.jid))[0] ?? '');
+  const nowOn = nodeWith(inv, (await taskAddresses(rest, job.jid))[0] ?? '');
   const after = await until('counts past the ones before the fault', 120_000, async () => {
     const c = await readings(rest, job.jid);
     return c && c.highestSeq > before.highestSeq ? c : undefined;
   });
   return { victim, recoveredMs, nowOn, before, after };
+}
+
+/**
+ * The node whose jobmanager leads, under high availability: the one whose log says it was granted the
+ * dispatcher's leadership last and has not had it revoked since (each node's own dockerd knows its containers).
+ */
+export function leadingJobmanagerNode(inv: Inventory): string | undefined {
+  for (const name of inv.cluster.flink.jobmanagerHosts) {
+    if (docker(['inspect', '--format', '{{.State.Running}}', containerName(name)]).trim() !== 'true') continue;
+    const ids = docker(['exec', containerName(name), 'docker', 'ps', '-q', '--filter', `name=${inv.cluster.stackName}_jobmanager`]).split('\n').filter(Boolean);
+    for (const id of ids) {
+      const log = execFileSync('docker', ['exec', containerName(name), 'docker', 'logs', id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+      const lines = log.split('\n').filter((l) => /DefaultDispatcherRunner/.test(l) && /(granted|revoked) leadership/.test(l));
+      if (lines.at(-1)?.includes('granted leadership')) return name;
+    }
+  }
+  return undefined;
+}
+
+export interface JobmanagerLoss {
+  victim: string;
+  /** Power-off → the job RUNNING again (all tasks) from a checkpoint at least as new as the last one before. */
+  recoveredMs: number;
+  /** The node whose jobmanager leads afterwards. */
+  leader: string | undefined;
+  sameJob: boolean;
+  before: ReadingsCheck;
+  after: ReadingsCheck;
+}
+
+/** Kills the container of the node's jobmanager (a crash of its JVM, the Pi stays up). */
+function crashJobmanager(inv: Inventory, node: string): void {
+  const ids = docker(['exec', containerName(node), 'docker', 'ps', '-q', '--filter', `name=${inv.cluster.stackName}_jobmanager`]).split('\n').filter(Boolean);
+  for (const id of ids) docker(['exec', containerName(node), 'docker', 'kill', id]);
+}
+
+/**
+ * Kills the node of the leading jobmanager and waits for a standby to run the job again from its checkpoint. When
+ * the leader runs on a node in `spare` (the state storage's server, whose loss no jobmanager outlives), its
+ * jobmanager crashes first, so that the one on another node leads when the plug is pulled.
+ */
+export async function loseJobmanagerNode(inv: Inventory, rest: FlinkRest, spare: readonly string[] = []): Promise<JobmanagerLoss> {
+  let leader = await until('the leading jobmanager', 120_000, async () => leadingJobmanagerNode(inv));
+  if (spare.includes(leader)) {
+    const crashed = leader;
+    crashJobmanager(inv, crashed);
+    leader = await until(`a jobmanager leading instead of ${crashed}'s`, 180_000, async () => {
+      const now = leadingJobmanagerNode(inv);
+      return now && now !== crashed ? now : undefined;
+    });
+  }
+  const job = await until('the running example job', 180_000, () => runningJob(rest));
+  const completed = await until('a completed checkpoint', 120_000, async () => {
+    const c = await rest.checkpointCounts(job.jid);
+    return c.ok && c.value.lastCompleted ? c.value.lastCompleted : undefined;
+  });
+  const before = await until("the job's counts", 60_000, () => readings(rest, job.jid));
+  const victim = leader;
+
+  const killed = Date.now();
+  docker(['kill', containerName(victim)]);
+  const back = await until(
+    'the job running again from its checkpoint under a new leader',
+    300_000,
+    async () => {
+      const running = await runningJob(rest);
+      if (!running) return undefined;
+      const c = await rest.checkpointCounts(running.jid);
+      return c.ok && c.value.lastRestoredId !== undefined && c.value.lastRestoredId >= completed.id ? running : undefined;
+    },
+    250,
+  );
+  const recoveredMs = Date.now() - killed;
+  const after = await until('counts past the ones before the fault', 120_000, async () => {
+    const c = await readings(rest, back.jid);
+    return c && c.highestSeq > before.highestSeq ? c : undefined;
+  });
+  return { victim, recoveredMs, leader: leadingJobmanagerNode(inv), sameJob: back.jid === job.jid, before, after };
 }
