@@ -10,18 +10,15 @@
 // its goal (15 s) and bounded at 45 s: Flink's default heartbeat timeout alone is 50 s, so only the heartbeat
 // tuned for a LAN of Pis (tasks/lib/flink/config.ts) passes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { parse, stringify } from 'yaml';
 import { flinkUrls } from '../../tasks/lib/deploy/endpoints.ts';
 import { FlinkRest } from '../../tasks/lib/flink/rest.ts';
 import { loadInventory } from '../../tasks/lib/inventory/load.ts';
 import type { Inventory } from '../../tasks/lib/inventory/types.ts';
 import { containerName } from '../../tasks/lib/sim/nodes.ts';
-import { SIM, SIM_PATHS } from '../../tasks/lib/sim/config.ts';
+import { SIM } from '../../tasks/lib/sim/config.ts';
 import { serviceSpecs, stopService } from '../../tasks/lib/sim/services.ts';
 import { simUp } from '../../tasks/lib/sim/sim.ts';
-import { docker, leadingJobmanagerNode, loseJobmanagerNode, loseTaskmanagerNode, runningJob } from '../support/faults.ts';
+import { docker, leadingJobmanagerNode, loseJobmanagerNode, loseTaskmanagerNode, runningJob, writeHaInventory } from '../support/faults.ts';
 import { until } from '../support/sim-leader.ts';
 import { changedCount, explain, runTask, type JsonRun } from '../support/run-task.ts';
 
@@ -190,12 +187,7 @@ describe('with high availability: the leading jobmanager\'s Pi dies', () => {
   let haRest: FlinkRest;
 
   beforeAll(async () => {
-    const doc = parse(readFileSync(SIM_PATHS.inventory, 'utf8')) as { all: { vars: Record<string, unknown> } };
-    doc.all.vars['fridge_flink_high_availability'] = { type: 'zookeeper', jobmanager_hosts: ['pi4', 'pi1'], zookeeper_hosts: ['pi2', 'pi3', 'pi5'] };
-    // A ZooKeeper server and two taskmanagers do not fit in a 1 GiB Pi's memory (the unit tests say why).
-    doc.all.vars['fridge_flink_taskmanager_max_per_host'] = 1;
-    haFile = path.join(path.dirname(SIM_PATHS.inventory), 'inventory-ha.yaml');
-    writeFileSync(haFile, `# The virtual fridge with Flink's high availability (test/integration/60-faults.test.ts).\n${stringify(doc, { lineWidth: 0 })}`);
+    haFile = writeHaInventory();
     const loaded = await loadInventory(haFile);
     if (!loaded.ok) throw new Error(`the HA inventory does not load: ${loaded.problems.map((p) => p.message).join('; ')}`);
     haInv = loaded.inventory;

@@ -1,9 +1,13 @@
 // Pulling a plug on the virtual fridge and watching what the user of the job sees: shared by
 // test/integration/60-faults.test.ts (once) and test/bench/fault-figures.ts (rounds, with min/median/max).
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
 import { readingsCheck, type ReadingsCheck } from '../../tasks/lib/flink/example-job.ts';
 import type { FlinkRest, JobSummary } from '../../tasks/lib/flink/rest.ts';
 import type { Inventory } from '../../tasks/lib/inventory/types.ts';
+import { SIM_PATHS } from '../../tasks/lib/sim/config.ts';
 import { containerName } from '../../tasks/lib/sim/nodes.ts';
 import { until } from './sim-leader.ts';
 
@@ -178,4 +182,18 @@ export async function loseJobmanagerNode(inv: Inventory, rest: FlinkRest, spare:
     return c && c.highestSeq > before.highestSeq ? c : undefined;
   });
   return { victim, recoveredMs, leader: leadingJobmanagerNode(inv), sameJob: back.jid === job.jid, before, after };
+}
+
+/**
+ * The virtual fridge's inventory with Flink's high availability, written beside it: standbys on pi4 and pi1, the
+ * ZooKeeper servers on the taskmanagers' Pis, which then hold one taskmanager each (a 1 GiB Pi has no room for a
+ * ZooKeeper server and two). What a user would add to their inventory.
+ */
+export function writeHaInventory(): string {
+  const doc = parse(readFileSync(SIM_PATHS.inventory, 'utf8')) as { all: { vars: Record<string, unknown> } };
+  doc.all.vars['fridge_flink_high_availability'] = { type: 'zookeeper', jobmanager_hosts: ['pi4', 'pi1'], zookeeper_hosts: ['pi2', 'pi3', 'pi5'] };
+  doc.all.vars['fridge_flink_taskmanager_max_per_host'] = 1;
+  const file = path.join(path.dirname(SIM_PATHS.inventory), 'inventory-ha.yaml');
+  writeFileSync(file, `# The virtual fridge with Flink's high availability (test/support/faults.ts).\n${stringify(doc, { lineWidth: 0 })}`);
+  return file;
 }
