@@ -160,6 +160,34 @@ describe('a Pi loses power, and comes back', () => {
     }
   });
 
+  it('SSH to a Pi drops in the middle of a phase: that Pi is unreachable (exit 3), the others finish; back, a re-run changes nothing', { timeout: 600_000 }, async () => {
+    const victim = 'pi3';
+    // Only SSH goes (its packets dropped on the Pi, as a cable half out or a wedged sshd would): the Pi's swarm and
+    // Flink traffic flows on, so what is tested is the phase's transport, not a node loss.
+    const drop = ['-p', 'tcp', '--dport', '22', '-j', 'DROP'];
+    let dropped = false;
+    const r = await runTask('pi-setup', [], {}, (line) => {
+      if (!dropped && line.startsWith(`ok: [${victim}]`)) {
+        dropped = true;
+        docker(['exec', containerName(victim), 'iptables', '-I', 'INPUT', ...drop]);
+      }
+    });
+    try {
+      expect(dropped, 'the phase reached the Pi before its SSH was dropped').toBe(true);
+      expect(r.code, explain(r)).toBe(3);
+      expect(r.stdout).toMatch(new RegExp(`${victim} +: ok=\\d+ changed=0 unreachable=1 failed=0`));
+      for (const other of inv.hosts.filter((h) => h.name !== victim)) {
+        expect(r.stdout).toMatch(new RegExp(`${other.name} +: ok=\\d+ changed=0 unreachable=0 failed=0`));
+      }
+      figures['SSH dropped mid-phase → pi-setup ends, that Pi unreachable'] = seconds(r.ms);
+    } finally {
+      docker(['exec', containerName(victim), 'iptables', '-D', 'INPUT', ...drop]);
+    }
+    const again = await runTask('pi-setup', ['--json']);
+    expect(again.code, explain(again)).toBe(0);
+    expect(changedCount(JSON.parse(again.stdout) as JsonRun), again.stdout).toBe(0);
+  });
+
   it("the only swarm manager's Pi dies: status says the control plane is down, the job keeps running; back, deploy converges with nothing to change", { timeout: 900_000 }, async () => {
     const job = await until('the example job', 120_000, () => runningJob(rest));
     // pi1 is the swarm's only manager (and the state storage's server); Flink runs on the other Pis.

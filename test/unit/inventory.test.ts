@@ -61,7 +61,7 @@ describe('the example inventory (inventory/fridge.yaml)', () => {
     expect(w1?.labels).toEqual({ model: '3B', memory: '1024', role: 'manager' });
     expect(w1?.keyFile).toMatch(/^\/.*\/\.ssh\/fridge_ed25519$/);
     expect(w1?.passwordEnv).toBe('FRIDGE_SSH_PASSWORD');
-    expect(w1?.pos).toEqual({ file: EXAMPLE, line: 63, col: 9 });
+    expect(w1?.pos).toEqual({ file: EXAMPLE, line: 67, col: 9 });
     expect(inv.groups['all']).toHaveLength(5);
   });
 });

@@ -8,7 +8,9 @@ import { Run, type Session } from '../engine/runner.ts';
 import { Outputs } from '../engine/outputs.ts';
 import { EXIT, type RunSummary } from '../engine/types.ts';
 import type { Phase, PhaseOption } from '../engine/phase.ts';
+import { actingLeader, actingLeaderMessage } from '../deploy/acting-leader.ts';
 import { loadInventory } from '../inventory/load.ts';
+import { leader } from '../inventory/types.ts';
 import { selectHosts } from '../inventory/select.ts';
 import { SIM_INVENTORY_FILE } from '../paths.ts';
 import { mask } from '../secrets.ts';
@@ -197,18 +199,23 @@ async function runInside(taskName: string, task: TaskDef, phasesOf: () => Promis
   }
   const reporter = trackChanges(output.reporter, state.changed);
   for (const w of loaded.warnings) reporter.emit({ kind: 'message', level: 'warning', text: w.message, file: w.pos.file, line: w.pos.line, col: w.pos.col });
+  const pool = common.verbose > 0 ? new VerbosePool(common.verbose, reporterLog(reporter)) : new TransportPool();
+  const acting = await actingLeader(loaded.inventory, (h) => pool.get(h));
+  const actingNote = actingLeaderMessage(acting);
+  if (actingNote) reporter.emit({ kind: 'message', level: 'warning', text: mask(actingNote) });
   const session: Session = {
-    inventory: loaded.inventory,
+    inventory: acting.inventory,
     hosts: selected.hosts,
     options: { check: common.check, diff: common.diff, forks: common.forks },
     reporter,
-    pool: common.verbose > 0 ? new VerbosePool(common.verbose, reporterLog(reporter)) : new TransportPool(),
+    pool,
     args,
     outputs: new Outputs(),
     phases: phases.map((p) => p.name),
   };
   state.session = session;
   const runPhases = async (): Promise<number> => {
+    let worst: number = EXIT.ok;
     for (const phase of phases) {
       const run = new Run(phase.name, session);
       state.current = run;
@@ -219,12 +226,23 @@ async function runInside(taskName: string, task: TaskDef, phasesOf: () => Promis
       state.summaries.push(summary);
       reporter.emit({ kind: 'phase-end', summary });
       const phaseCode = exitCodeFor(summary.recap);
+      const gone = summary.recap.filter((h) => h.unreachable).map((h) => h.host);
+      const isLast = phase === phases.at(-1);
+      // As Ansible does: a host that did not answer leaves the run, the others go on (a dead Pi must not stop the
+      // deploy of the rest), and the exit code still says so. Not without a swarm manager to act through.
+      const lead = leader(session.inventory).name;
+      if (phaseCode === EXIT.unreachable && !summary.recap.some((h) => h.failed > 0) && !gone.includes(lead) && !isLast) {
+        session.hosts = session.hosts.filter((h) => !gone.includes(h.name));
+        reporter.emit({ kind: 'message', level: 'warning', text: `${gone.join(', ')} did not answer in ${phase.name}: the later phases go on without ${gone.length > 1 ? 'them' : 'it'}` });
+        worst = EXIT.unreachable;
+        continue;
+      }
       if (phaseCode !== EXIT.ok) {
-        if (phases.length > 1) reporter.emit({ kind: 'message', level: 'error', text: `phase ${phase.name} did not succeed: later phases were not run` });
+        if (phases.length > 1 && !isLast) reporter.emit({ kind: 'message', level: 'error', text: `phase ${phase.name} did not succeed: later phases were not run` });
         return phaseCode;
       }
     }
-    return EXIT.ok;
+    return worst;
   };
   const inGithubJob = task.githubDeployment && !common.check && process.env.GITHUB_ACTIONS === 'true';
   return inGithubJob ? asGithubDeployment(inventoryFile, runPhases, state.summaries, reporter) : runPhases();
