@@ -15,10 +15,10 @@ import { FlinkRest } from '../../tasks/lib/flink/rest.ts';
 import { loadInventory } from '../../tasks/lib/inventory/load.ts';
 import type { Inventory } from '../../tasks/lib/inventory/types.ts';
 import { containerName } from '../../tasks/lib/sim/nodes.ts';
-import { SIM } from '../../tasks/lib/sim/config.ts';
+import { SIM, SIM_PATHS } from '../../tasks/lib/sim/config.ts';
 import { serviceSpecs, stopService } from '../../tasks/lib/sim/services.ts';
 import { simUp } from '../../tasks/lib/sim/sim.ts';
-import { docker, leadingJobmanagerNode, loseJobmanagerNode, loseTaskmanagerNode, runningJob, writeHaInventory } from '../support/faults.ts';
+import { docker, leadingJobmanagerNode, loseJobmanagerNode, loseTaskmanagerNode, runningJob, writeHaInventory, writeThreeManagerInventory } from '../support/faults.ts';
 import { until } from '../support/sim-leader.ts';
 import { changedCount, explain, runTask, type JsonRun } from '../support/run-task.ts';
 
@@ -26,6 +26,20 @@ let inv: Inventory;
 let rest: FlinkRest;
 const figures: Record<string, string> = {};
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * A new image in the registry (pushed over loopback), which no node has yet: the nodes must pull it. The reference
+ * the nodes pull it by.
+ */
+function pushNewImage(tag: string): string {
+  const registry = inv.cluster.registry;
+  const next = `${registry.host}/${registry.repository}:${tag}-${Date.now()}`;
+  const latest = `${registry.host}/${registry.repository}:latest`;
+  docker(['pull', '-q', latest]);
+  docker(['tag', latest, next]);
+  docker(['push', next]);
+  return next.replace(registry.host, registry.pullHost);
+}
 
 /** `deploy` ends well; how long it took. */
 async function deployConverges(): Promise<number> {
@@ -70,6 +84,24 @@ describe('a Pi loses power, and comes back', () => {
     expect(loss.nowOn).not.toBe(loss.victim);
     expect({ gaps: loss.after.gaps, duplicates: loss.after.duplicates }).toEqual({ gaps: 0, duplicates: 0 });
     expect(loss.after.total).toBeGreaterThan(loss.before.total);
+  });
+
+  it('while it is down: a deploy of a new image goes on with the other Pis, saying which it went on without', { timeout: 900_000 }, async () => {
+    expect(victim).not.toBe('');
+    const job = await until('the example job', 120_000, () => runningJob(rest));
+    const next = pushNewImage('node-down');
+    // -i: deploy without an inventory would bring the virtual fridge up first, the dead Pi with it.
+    const r = await runTask('deploy', ['-i', SIM_PATHS.inventory, '--image', next]);
+    figures['deploy of a new image with a Pi down'] = seconds(r.ms);
+    expect(r.code, explain(r)).toBe(3);
+    expect(r.stdout).toContain(`${victim} did not answer in pi-setup: the later phases go on without it`);
+    expect(r.stdout).toMatch(new RegExp(`${victim} +: ok=0 changed=0 unreachable=1`));
+    expect(r.stdout).toContain('PLAY RECAP job-submit');
+    const images = docker(['exec', containerName('pi1'), 'docker', 'service', 'ls', '--filter', `name=${inv.cluster.stackName}_`, '--format', '{{.Name}} {{.Image}}']);
+    expect(images).toContain(`${inv.cluster.stackName}_jobmanager ${next}`);
+    expect(images).toContain(`${inv.cluster.stackName}_taskmanager ${next}`);
+    const resumed = await until('the example job resumed', 120_000, () => runningJob(rest));
+    expect(resumed.jid).not.toBe(job.jid);
   });
 
   it('the Pi comes back: deploy converges with it, and a second deploy changes nothing', { timeout: 900_000 }, async () => {
@@ -130,14 +162,7 @@ describe('a Pi loses power, and comes back', () => {
 
   it('the registry is unreachable from the Pis: a deploy of a new image stops before the stack changes, naming the nodes and the answer', { timeout: 600_000 }, async () => {
     const job = await until('the example job', 120_000, () => runningJob(rest));
-    const registry = inv.cluster.registry;
-    // A new image in the registry (pushed over loopback), which no node has yet: the nodes must pull it.
-    const next = `${registry.host}/${registry.repository}:registry-fault-${Date.now()}`;
-    const latest = `${registry.host}/${registry.repository}:latest`;
-    docker(['pull', '-q', latest]);
-    docker(['tag', latest, next]);
-    docker(['push', next]);
-    const pullRef = next.replace(registry.host, registry.pullHost);
+    const pullRef = pushNewImage('registry-fault');
     const services = () => docker(['exec', containerName('pi1'), 'docker', 'service', 'ls', '--format', '{{.Name}} {{.Image}}']);
     const stack = services();
     // The registry's listener the Pis pull from goes away (as Docker Hub would, or the LAN's way out).
@@ -203,6 +228,44 @@ describe('a Pi loses power, and comes back', () => {
     }
     figures['deploy after the manager came back'] = seconds(await deployConverges());
     await deployChangesNothing();
+  });
+});
+
+describe("three swarm managers: the first one's Pi dies", () => {
+  it('scale and status act through another manager, deploy goes on without the dead Pi until the state storage it kept stops it; back, deploy converges and then changes nothing', { timeout: 1_200_000 }, async () => {
+    const file = writeThreeManagerInventory();
+    const first = await runTask('deploy', ['-i', file]);
+    expect(first.code, explain(first)).toBe(0);
+    const managers = () => docker(['exec', containerName('pi2'), 'docker', 'node', 'ls', '--filter', 'role=manager', '--format', '{{.Hostname}}']).trim().split('\n').sort();
+    expect(managers()).toEqual(['pi1', 'pi2', 'pi3']);
+    docker(['kill', containerName('pi1')]);
+    try {
+      const scaled = await runTask('scale', ['-i', file, '--replicas', '4']);
+      expect(scaled.code, explain(scaled)).toBe(0);
+      expect(scaled.stdout).toContain("the swarm's first manager pi1 did not answer");
+      expect(scaled.stdout).toContain('pi2, a manager too, acts for the swarm in this run');
+      const overview = await rest.overview();
+      expect(overview.ok && overview.value.taskmanagers).toBe(4);
+      const status = await runTask('status', ['-i', file]);
+      expect(status.stdout).toMatch(/pi1 +(Down|Unknown)/);
+      // pi1 also keeps the state storage: no Flink restart without it (README: When a Pi dies).
+      const deploy = await runTask('deploy', ['-i', file]);
+      expect(deploy.code, explain(deploy)).toBe(2);
+      expect(deploy.stdout).toContain('pi1 did not answer in pi-setup: the later phases go on without it');
+      expect(deploy.stdout).toContain('PLAY RECAP swarm');
+      expect(deploy.stdout).toContain("the state storage's server pi1 does not answer");
+      expect(deploy.stdout).toContain('the stack was not changed');
+      expect((await runningJob(rest))?.state).toBe('RUNNING');
+    } finally {
+      const up = await simUp({ nodes: 5 });
+      if (!up.ok) throw new Error(`sim up failed: ${up.error}`);
+    }
+    const back = await runTask('deploy', ['-i', file]);
+    expect(back.code, explain(back)).toBe(0);
+    figures['deploy after the first of three managers came back'] = seconds(back.ms);
+    const again = await runTask('deploy', ['-i', file, '--json']);
+    expect(again.code, explain(again)).toBe(0);
+    expect(changedCount(JSON.parse(again.stdout) as JsonRun), again.stdout).toBe(0);
   });
 });
 

@@ -184,16 +184,37 @@ export async function loseJobmanagerNode(inv: Inventory, rest: FlinkRest, spare:
   return { victim, recoveredMs, leader: leadingJobmanagerNode(inv), sameJob: back.jid === job.jid, before, after };
 }
 
+type InventoryDoc = { all: { vars: Record<string, unknown>; children: Record<string, { hosts: Record<string, unknown> }> } };
+
+/** The virtual fridge's inventory changed as a user would change theirs, written beside it under `name`. */
+function writeVariant(name: string, why: string, change: (doc: InventoryDoc) => void): string {
+  const doc = parse(readFileSync(SIM_PATHS.inventory, 'utf8')) as InventoryDoc;
+  change(doc);
+  const file = path.join(path.dirname(SIM_PATHS.inventory), name);
+  writeFileSync(file, `# The virtual fridge ${why} (test/support/faults.ts).\n${stringify(doc, { lineWidth: 0 })}`);
+  return file;
+}
+
 /**
- * The virtual fridge's inventory with Flink's high availability, written beside it: standbys on pi4 and pi1, the
- * ZooKeeper servers on the taskmanagers' Pis, which then hold one taskmanager each (a 1 GiB Pi has no room for a
- * ZooKeeper server and two). What a user would add to their inventory.
+ * With Flink's high availability: standbys on pi4 and pi1, the ZooKeeper servers on the taskmanagers' Pis, which
+ * then hold one taskmanager each (a 1 GiB Pi has no room for a ZooKeeper server and two).
  */
 export function writeHaInventory(): string {
-  const doc = parse(readFileSync(SIM_PATHS.inventory, 'utf8')) as { all: { vars: Record<string, unknown> } };
-  doc.all.vars['fridge_flink_high_availability'] = { type: 'zookeeper', jobmanager_hosts: ['pi4', 'pi1'], zookeeper_hosts: ['pi2', 'pi3', 'pi5'] };
-  doc.all.vars['fridge_flink_taskmanager_max_per_host'] = 1;
-  const file = path.join(path.dirname(SIM_PATHS.inventory), 'inventory-ha.yaml');
-  writeFileSync(file, `# The virtual fridge with Flink's high availability (test/support/faults.ts).\n${stringify(doc, { lineWidth: 0 })}`);
-  return file;
+  return writeVariant('inventory-ha.yaml', "with Flink's high availability", (doc) => {
+    doc.all.vars['fridge_flink_high_availability'] = { type: 'zookeeper', jobmanager_hosts: ['pi4', 'pi1'], zookeeper_hosts: ['pi2', 'pi3', 'pi5'] };
+    doc.all.vars['fridge_flink_taskmanager_max_per_host'] = 1;
+  });
+}
+
+/** With three swarm managers (pi1, pi2, pi3): Raft keeps a quorum when one of them dies. */
+export function writeThreeManagerInventory(): string {
+  return writeVariant('inventory-3-managers.yaml', 'with three swarm managers', (doc) => {
+    const managers = doc.all.children['managers'];
+    const workers = doc.all.children['workers'];
+    if (!managers || !workers) throw new Error('the sim inventory has no managers and workers groups');
+    for (const name of ['pi2', 'pi3']) {
+      managers.hosts[name] = workers.hosts[name];
+      delete workers.hosts[name];
+    }
+  });
 }

@@ -86,8 +86,12 @@ async function deployStack(run: Run): Promise<WaitStep<ConvergeFacts> | undefine
   }
   // A Flink node that does not see the shared state would checkpoint where no other node looks: stop before the
   // stack (and its jobs) change.
-  if (!(await checkStateStorage(run, flinkHosts(inv))).ok) {
-    run.fail(lead.name, 'state storage', `not every Flink node reaches the state storage (${storageDescription(inv)}); the stack was not changed`);
+  const storage = await checkStateStorage(run, flinkHosts(inv));
+  if (!storage.ok) {
+    const why = storage.serverUnreachable
+      ? `the state storage's server ${storage.serverUnreachable} does not answer (${storageDescription(inv)}): Flink would not find its state`
+      : `not every Flink node reaches the state storage (${storageDescription(inv)})`;
+    run.fail(lead.name, 'state storage', `${why}; the stack was not changed`);
     return undefined;
   }
   // The nodes did not pull a private image (the leader alone has the login): the leader logs in and reads its

@@ -32,6 +32,8 @@ export interface StorageCheck {
   notReached: Array<{ host: string; why: string }>;
   /** Nodes (or the server) that did not answer at all. */
   unreachable: string[];
+  /** The storage's own host did not answer: no node could be checked. */
+  serverUnreachable?: string;
 }
 
 /**
@@ -56,10 +58,14 @@ export async function checkStateStorage(run: Run, hosts: HostSpec[]): Promise<St
     const f = failure(o);
     return f ? [{ host: o.host, why: f.msg ?? 'failed' }] : [];
   });
-  const unreachable = [...where, ...reached].filter((o) => o.unreachable !== undefined).map((o) => o.host);
+  // A server left out of the run (it did not answer in an earlier phase) is as unreachable as one that fails now.
+  const serverGone = where.length === 0 ? [markerHost.name] : [];
+  const unreachable = [...serverGone, ...[...where, ...reached].filter((o) => o.unreachable !== undefined).map((o) => o.host)];
   // Hosts answer in any order; reports list them as the inventory does.
   const order = (names: string[]) => inv.hosts.map((h) => h.name).filter((n) => names.includes(n));
+  const server = s && !storageAnswered && unreachable.includes(markerHost.name) ? { serverUnreachable: markerHost.name } : {};
   return {
+    ...server,
     ok: storageAnswered && notReached.length === 0,
     reached: order(reached.filter((o) => o.unreachable === undefined && !failure(o) && o.results.some((r) => r.status === 'ok')).map((o) => o.host)),
     notReached: order(notReached.map((n) => n.host)).map((h) => notReached.find((n) => n.host === h) ?? { host: h, why: '' }),
