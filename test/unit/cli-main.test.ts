@@ -8,6 +8,7 @@ import { main, runTask } from '../../tasks/lib/cli/main.ts';
 import { TASKS } from '../../tasks/lib/cli/tasks.ts';
 import type { Phase } from '../../tasks/lib/engine/phase.ts';
 import type { Step } from '../../tasks/lib/engine/types.ts';
+import { UnreachableError } from '../../tasks/lib/transport/types.ts';
 import type { JsonDocument } from '../../tasks/lib/report/json.ts';
 import { capture, localInventory, tempDir } from './cli-capture.ts';
 
@@ -107,6 +108,45 @@ describe('internal errors (item 6)', () => {
     expect(r.code).toBe(1);
     const debug = await capture(() => runTask('boom', task, async () => [boom], ['-i', local]), { FRIDGE_DEBUG: '1' });
     expect(debug.stderr).toMatch(STACK_LINE);
+  });
+});
+
+describe('a host that does not answer (#14)', () => {
+  const two = path.join(dir, 'two.yaml');
+  fs.writeFileSync(
+    two,
+    ['all:', '  vars: {fridge_model: "3B", fridge_image: a/b, ansible_connection: local}', '  children:', '    managers: {hosts: {m1: {}}}', '    workers: {hosts: {w1: {}}}', ''].join('\n'),
+  );
+  const ranOn: string[] = [];
+  const step = (gone: string | undefined): Step<null> => ({
+    name: 'look',
+    async gather(ctx) {
+      if (ctx.host.name === gone) throw new UnreachableError(ctx.host.name, 'connection to 10.0.0.2 lost');
+      ranOn.push(ctx.host.name);
+      return null;
+    },
+    plan: () => ({ kind: 'ok' }),
+  });
+  const phases = (gone: string | undefined): Phase[] => [
+    { name: 'first', description: 'x', run: async (run) => void (await run.play({ name: 'first', steps: [step(gone)] })) },
+    { name: 'second', description: 'x', run: async (run) => void (await run.play({ name: 'second', steps: [step(undefined)] })) },
+  ];
+  const task = { description: 'test', phaseNames: ['first', 'second'] };
+
+  it('leaves the run, and the later phases go on with the others; the exit code says it (3)', async () => {
+    ranOn.length = 0;
+    const r = await capture(() => runTask('two', task, async () => phases('w1'), ['-i', two]));
+    expect(r.code).toBe(3);
+    expect(r.stdout + r.stderr).toContain('w1 did not answer in first: the later phases go on without it');
+    expect(ranOn).toEqual(['m1', 'm1']);
+  });
+
+  it('the swarm manager that does not answer stops the run: nothing can act for it', async () => {
+    ranOn.length = 0;
+    const r = await capture(() => runTask('two', task, async () => phases('m1'), ['-i', two]));
+    expect(r.code).toBe(3);
+    expect(r.stdout + r.stderr).toContain('phase first did not succeed: later phases were not run');
+    expect(ranOn).toEqual(['w1']);
   });
 });
 
