@@ -137,6 +137,12 @@ describe('reading the swarm', () => {
     expect(convergeVerdict('flink', want, done, overview(5), true)).toEqual({ kind: 'done' });
     expect(convergeVerdict('flink', want, parseServiceLs('flink_jobmanager 1/1\n---\nflink_jobmanager rollback_completed\n'), overview(5), true)).toMatchObject({ kind: 'failed' });
   });
+  it("counts a dead Pi's task, still running for the swarm, as settled; Flink's count decides", () => {
+    const want = { slotsPerTaskmanager: 1 };
+    const stale = parseServiceLs('flink_jobmanager 1/1\nflink_taskmanager 4/3 (max 2 per node)\n---\nflink_jobmanager completed\nflink_taskmanager completed\n');
+    expect(convergeVerdict('flink', want, stale, overview(3), true)).toEqual({ kind: 'done' });
+    expect(convergeVerdict('flink', want, stale, overview(4), true).kind).toBe('waiting');
+  });
   it('for a resume, is ready once the new jobmanager runs and answers, before any taskmanager', () => {
     const want = { slotsPerTaskmanager: 1, forResume: true };
     const jmUpdating = parseServiceLs('flink_jobmanager 1/1\nflink_taskmanager 0/5\n---\nflink_jobmanager updating\nflink_taskmanager updating\n');

@@ -110,6 +110,11 @@ describe('swarm health', () => {
     const nodes = inSync().filter((n) => n.hostname !== 'pi2').map((n) => (n.hostname === 'pi3' ? { ...n, state: 'down' } : n));
     expect(planHealth({ nodes, swarm: leaderFacts }, expected)).toMatchObject({ kind: 'unmet', msg: 'not Ready/Active: pi2 missing, pi3 down/active' });
   });
+  it('waits for a manager just promoted until Raft reaches it', () => {
+    const promoted = (r: string) => inSync().map((n) => (n.hostname === 'pi2' ? { ...n, role: 'manager' as const, reachability: r } : n));
+    expect(planHealth({ nodes: promoted('unknown'), swarm: leaderFacts }, expected)).toMatchObject({ kind: 'unmet', msg: 'not Ready/Active: pi2 manager unknown' });
+    expect(planHealth({ nodes: promoted('reachable'), swarm: leaderFacts }, expected)).toMatchObject({ kind: 'ok' });
+  });
 });
 
 describe('reset steps', () => {

@@ -56,8 +56,13 @@ export function failedUpdate(services: ServiceReplicas[]): ServiceReplicas | und
   return services.find((s) => s.update !== undefined && FAILED_UPDATE.has(s.update));
 }
 
+/**
+ * More running than desired is settled too: a task on a Pi that lost power still counts as running until the swarm
+ * hears from that Pi again, while its replacement runs elsewhere. Flink's own count (taskmanagers, slots) is what
+ * says no extra taskmanager is left over.
+ */
 function settled(s: ServiceReplicas): boolean {
-  return s.running === s.desired && (s.update === undefined || SETTLED.has(s.update));
+  return s.running >= s.desired && (s.update === undefined || SETTLED.has(s.update));
 }
 
 /** Recorded by the deploy step when it changed the stack: convergence is then judged only after the swarm had time to notice. */

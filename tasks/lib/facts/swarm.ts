@@ -29,6 +29,8 @@ export interface SwarmNode {
   addr: string;
   labels: Record<string, string>;
   leader: boolean;
+  /** A manager's Raft reachability (reachable, unreachable, unknown); absent for a worker. */
+  reachability?: string;
 }
 
 interface SwarmInfoJson {
@@ -81,7 +83,7 @@ interface NodeInspectJson {
   Spec?: { Labels?: Record<string, string> | null; Role?: string; Availability?: string };
   Description?: { Hostname?: string };
   Status?: { State?: string; Addr?: string };
-  ManagerStatus?: { Leader?: boolean } | null;
+  ManagerStatus?: { Leader?: boolean; Reachability?: string } | null;
 }
 
 /** Shell lines printing the node list (only answers on a manager). */
@@ -99,6 +101,7 @@ export function parseNodes(json: string | undefined): SwarmNode[] {
     addr: n.Status?.Addr ?? '',
     labels: n.Spec?.Labels ?? {},
     leader: n.ManagerStatus?.Leader === true,
+    ...(n.ManagerStatus?.Reachability ? { reachability: n.ManagerStatus.Reachability } : {}),
   }));
 }
 

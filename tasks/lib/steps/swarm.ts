@@ -188,6 +188,8 @@ function unhealthy(nodes: SwarmNode[], expected: string[]): string[] {
     const n = nodes.filter((x) => x.hostname === name).find((x) => x.state === 'ready') ?? nodes.find((x) => x.hostname === name);
     if (!n) return [`${name} missing`];
     if (n.state !== 'ready' || n.availability !== 'active') return [`${name} ${n.state}/${n.availability}`];
+    // A manager just promoted is Ready before Raft has caught it up: a stack deploy then may time out in Raft.
+    if (n.role === 'manager' && n.reachability !== undefined && n.reachability !== 'reachable') return [`${name} manager ${n.reachability}`];
     return [];
   });
 }
