@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseNodes, parseSwarmInfo, type SwarmFacts, type SwarmNode } from '../../tasks/lib/facts/swarm.ts';
 import { removeStacksStep } from '../../tasks/lib/steps/swarm-services.ts';
-import { demoteManagersStep, planHealth, swarmInitStep, swarmJoinStep, swarmLeaveStep, swarmNodesStep, type JoinInfo } from '../../tasks/lib/steps/swarm.ts';
+import { demoteManagersStep, planHealth, promoteCommand, swarmInitStep, swarmJoinStep, swarmLeaveStep, swarmNodesStep, type JoinInfo } from '../../tasks/lib/steps/swarm.ts';
 import { commands, ctxFor, inventory } from './steps-fixture.ts';
 
 const inactive: SwarmFacts = { state: 'inactive', nodeId: '', nodeAddr: '', control: false, clusterId: '', remoteManagers: [], error: '' };
@@ -98,6 +98,18 @@ describe('swarm nodes (labels, roles, strangers)', () => {
     const p = step.plan({ nodes, swarm: leaderFacts }, ctxFor('pi1'));
     expect(p).toEqual({ kind: 'ok', msg: expect.stringContaining('warning: node pi9 (n9, down) is not in the inventory; --prune removes it') });
     expect(commands(swarmNodesStep({ prune: true }).plan({ nodes, swarm: leaderFacts }, ctxFor('pi1')))).toEqual(['docker node demote n9', 'docker node rm --force n9']);
+  });
+});
+
+describe('promotions', () => {
+  it('promotes a manager of the inventory that the swarm has as a worker, and waits until Raft reaches it', () => {
+    const nodes = inSync().map((n) => (n.hostname === 'pi1' ? { ...n, role: 'worker' as const } : n));
+    const cmds = commands(swarmNodesStep({ prune: false }).plan({ nodes, swarm: leaderFacts }, ctxFor('pi1')));
+    const id = nodes.find((n) => n.hostname === 'pi1')?.id ?? '';
+    expect(cmds).toEqual([promoteCommand(id)]);
+    expect(promoteCommand('n1')).toBe(
+      `docker node promote n1 && timeout 120 sh -c 'until [ "$(docker node inspect n1 --format '\\''{{if .ManagerStatus}}{{.ManagerStatus.Reachability}}{{end}}'\\'')" = reachable ]; do sleep 1; done'`,
+    );
   });
 });
 

@@ -124,6 +124,15 @@ export interface NodesFacts {
   swarm: SwarmFacts;
 }
 
+/**
+ * Raft adds one member per change: a second promotion while the first is still joining leaves that manager
+ * failing with "can't initialize raft node" (seen on the virtual fridge). Each promotion waits until Raft reaches it.
+ */
+export function promoteCommand(id: string): string {
+  const reached = `until [ "$(docker node inspect ${shq(id)} --format '{{if .ManagerStatus}}{{.ManagerStatus.Reachability}}{{end}}')" = reachable ]; do sleep 1; done`;
+  return `docker node promote ${shq(id)} && timeout 120 sh -c ${shq(reached)}`;
+}
+
 /** Node roles and labels from the inventory, applied from the leader; strangers reported, pruned on request. */
 export function swarmNodesStep(opts: NodesPlanOptions): Step<NodesFacts> {
   return {
@@ -144,7 +153,7 @@ export function swarmNodesStep(opts: NodesPlanOptions): Step<NodesFacts> {
           continue;
         }
         if (node.role !== h.role) {
-          changes.push({ summary: `${h.role === 'manager' ? 'promote' : 'demote'} ${h.name} to ${h.role}`, actions: [sh(`docker node ${h.role === 'manager' ? 'promote' : 'demote'} ${shq(node.id)}`)] });
+          changes.push({ summary: `${h.role === 'manager' ? 'promote' : 'demote'} ${h.name} to ${h.role}`, actions: [sh(h.role === 'manager' ? promoteCommand(node.id) : `docker node demote ${shq(node.id)}`)] });
         }
         const args = labelArgs(node.labels, h.labels);
         if (args.length > 0) {
