@@ -42,18 +42,18 @@ function pushNewImage(tag: string): string {
 }
 
 /** `deploy` ends well; how long it took. */
-async function deployConverges(): Promise<number> {
-  const r = await runTask('deploy');
+async function deployConverges(args: string[] = []): Promise<number> {
+  const r = await runTask('deploy', args);
   expect(r.code, explain(r)).toBe(0);
   return r.ms;
 }
 
 /** A second `deploy` reports changed=0 and the example job still runs. */
-async function deployChangesNothing(): Promise<void> {
-  const again = await runTask('deploy', ['--json']);
+async function deployChangesNothing(args: string[] = [], flink = rest): Promise<void> {
+  const again = await runTask('deploy', [...args, '--json']);
   expect(again.code, explain(again)).toBe(0);
   expect(changedCount(JSON.parse(again.stdout) as JsonRun), again.stdout).toBe(0);
-  expect(await until('the example job', 120_000, () => runningJob(rest))).toBeDefined();
+  expect(await until('the example job', 120_000, () => runningJob(flink))).toBeDefined();
 }
 
 beforeAll(async () => {
@@ -260,12 +260,8 @@ describe("three swarm managers: the first one's Pi dies", () => {
       const up = await simUp({ nodes: 5 });
       if (!up.ok) throw new Error(`sim up failed: ${up.error}`);
     }
-    const back = await runTask('deploy', ['-i', file]);
-    expect(back.code, explain(back)).toBe(0);
-    figures['deploy after the first of three managers came back'] = seconds(back.ms);
-    const again = await runTask('deploy', ['-i', file, '--json']);
-    expect(again.code, explain(again)).toBe(0);
-    expect(changedCount(JSON.parse(again.stdout) as JsonRun), again.stdout).toBe(0);
+    figures['deploy after the first of three managers came back'] = seconds(await deployConverges(['-i', file]));
+    await deployChangesNothing(['-i', file]);
   });
 });
 
@@ -311,13 +307,8 @@ describe('with high availability: the leading jobmanager\'s Pi dies', () => {
 
     const up = await simUp({ nodes: 5 });
     if (!up.ok) throw new Error(`sim up failed: ${up.error}`);
-    const back = await runTask('deploy', ['-i', haFile]);
-    expect(back.code, explain(back)).toBe(0);
-    figures['deploy after the jobmanager node came back'] = seconds(back.ms);
-    const again = await runTask('deploy', ['-i', haFile, '--json']);
-    expect(again.code, explain(again)).toBe(0);
-    expect(changedCount(JSON.parse(again.stdout) as JsonRun), again.stdout).toBe(0);
-    expect((await until('the example job', 120_000, () => runningJob(haRest)))?.jid).toBe((await runningJob(haRest))?.jid);
+    figures['deploy after the jobmanager node came back'] = seconds(await deployConverges(['-i', haFile]));
+    await deployChangesNothing(['-i', haFile], haRest);
     expect(leadingJobmanagerNode(haInv)).toBeDefined();
   });
 });

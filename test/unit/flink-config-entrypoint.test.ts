@@ -92,6 +92,42 @@ describe('docker/entrypoint.sh', () => {
     expect((await start(home, ['taskmanager'], {})).config['taskmanager.host']).toBeUndefined();
   });
 
+  it('advertises each jobmanager under its own address with container-ip (high availability)', async () => {
+    const home = await fakeFlinkHome(BASE);
+    const own = execFileSync('hostname', ['-i'], { encoding: 'utf8' }).trim().split(/\s+/)[0];
+    const r = await start(home, ['jobmanager'], { JOB_MANAGER_RPC_ADDRESS: 'container-ip' });
+    expect([r.config['jobmanager.rpc.address'], r.config['rest.address']]).toEqual([own, own]);
+  });
+
+  it("zookeeper: writes zoo.cfg from ZOO_MY_ID and ZOO_SERVERS and runs Flink's quorum peer with a small heap", async () => {
+    const home = await fakeFlinkHome(BASE);
+    const java = path.join(home, 'jdk');
+    await mkdir(path.join(java, 'bin'), { recursive: true });
+    await writeFile(path.join(java, 'bin', 'java'), '#!/bin/sh\necho "java $*"\n');
+    await chmod(path.join(java, 'bin', 'java'), 0o755);
+    const servers = 'server.1=zookeeper-1:2888:3888 server.2=zookeeper-2:2888:3888 server.3=zookeeper-3:2888:3888';
+    const env = { PATH: process.env.PATH ?? '', FLINK_HOME: home, FRIDGE_ROLE_FILE: path.join(home, 'role'), JAVA_HOME: java, ZOO_MY_ID: '2', ZOO_SERVERS: servers, ZOO_HEAP_MB: '24', DISABLE_JEMALLOC: 'true' };
+    const { stdout } = await run('bash', [ENTRYPOINT, 'zookeeper'], { env });
+    const cfg = (await readFile(path.join(home, 'conf', 'zoo.cfg'), 'utf8')).split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(cfg).toEqual([
+      'tickTime=2000',
+      'initLimit=10',
+      'syncLimit=5',
+      `dataDir=${home}/zookeeper`,
+      'clientPort=2181',
+      'quorumListenOnAllIPs=true',
+      'autopurge.snapRetainCount=3',
+      'autopurge.purgeInterval=1',
+      'server.1=zookeeper-1:2888:3888',
+      'server.2=zookeeper-2:2888:3888',
+      'server.3=zookeeper-3:2888:3888',
+    ]);
+    expect(stdout.trim()).toMatch(/^java -Xms24m -Xmx24m .* -classpath fridge-launch --classpath\s+LD_PRELOAD=\s* org\.apache\.flink\.runtime\.zookeeper\.FlinkZooKeeperQuorumPeer --zkConfigFile \S+\/conf\/zoo\.cfg --peerId 2$/s);
+    expect(await readFile(path.join(home, 'role'), 'utf8')).toBe('zookeeper\n');
+    await expect(run('bash', [ENTRYPOINT, 'zookeeper'], { env: { ...env, ZOO_SERVERS: 'server.1=zk;rm -rf /' } })).rejects.toThrow(/ZOO_SERVERS: expected server.N=host:peerport:electionport entries/);
+    await expect(run('bash', [ENTRYPOINT, 'zookeeper'], { env: { ...env, ZOO_MY_ID: '' } })).rejects.toThrow(/ZOO_MY_ID must be this server's number/);
+  });
+
   it('starts the role through Flink\'s own scripts with FRIDGE_FLINK_LAUNCHER=flink', async () => {
     const home = await fakeFlinkHome(BASE);
     const r = await start(home, ['jobmanager', '-D', 'a=b'], { FRIDGE_FLINK_LAUNCHER: 'flink' });
