@@ -54,30 +54,27 @@ merge_flat() {
   '
 }
 
+# An address for Flink to advertise: as given, or the container's own for container-ip. $1 names the variable.
+advertised() {
+  local name=$1 value=$2
+  if [[ "$value" == "container-ip" ]]; then
+    value=$(hostname -i 2>/dev/null | awk '{ print $1 }')
+    [[ -n "$value" ]] || die "$name=container-ip: hostname -i gave no address"
+  fi
+  if [[ -n "$value" && ! "$value" =~ ^[A-Za-z0-9._:-]+$ ]]; then die "$name is not a host name: $value"; fi
+  printf '%s' "$value"
+}
+
 write_config() {
-  local overrides=()
-  local jm_host=${JOB_MANAGER_RPC_ADDRESS:-}
-  if [[ "$jm_host" == "container-ip" ]]; then
-    # Under high availability every jobmanager publishes its own address in ZooKeeper: the service's name would
-    # stand for all of them.
-    jm_host=$(hostname -i 2>/dev/null | awk '{ print $1 }')
-    [[ -n "$jm_host" ]] || die "JOB_MANAGER_RPC_ADDRESS=container-ip: hostname -i gave no address"
-  fi
-  if [[ -n "$jm_host" ]]; then
-    [[ "$jm_host" =~ ^[A-Za-z0-9._:-]+$ ]] || die "JOB_MANAGER_RPC_ADDRESS is not a host name: $jm_host"
-    overrides+=("jobmanager.rpc.address	$jm_host" "rest.address	$jm_host")
-  fi
-  local tm_host=${TASK_MANAGER_HOST:-}
-  if [[ "$tm_host" == "container-ip" ]]; then
-    # Without it a TaskManager spends up to pekko.lookup.timeout (10 s) probing for the JobManager to learn its
-    # own address, which in a swarm is most of its start: the JobManager is not in DNS until it is healthy.
-    tm_host=$(hostname -i 2>/dev/null | awk '{ print $1 }')
-    [[ -n "$tm_host" ]] || die "TASK_MANAGER_HOST=container-ip: hostname -i gave no address"
-  fi
-  if [[ -n "$tm_host" ]]; then
-    [[ "$tm_host" =~ ^[A-Za-z0-9._:-]+$ ]] || die "TASK_MANAGER_HOST is not a host name: $tm_host"
-    overrides+=("taskmanager.host	$tm_host")
-  fi
+  local overrides=() jm_host tm_host
+  # Under high availability every jobmanager publishes its own address in ZooKeeper (container-ip): the service's
+  # name would stand for all of them.
+  jm_host=$(advertised JOB_MANAGER_RPC_ADDRESS "${JOB_MANAGER_RPC_ADDRESS:-}") || exit
+  if [[ -n "$jm_host" ]]; then overrides+=("jobmanager.rpc.address	$jm_host" "rest.address	$jm_host"); fi
+  # Without it a TaskManager spends up to pekko.lookup.timeout (10 s) probing for the JobManager to learn its
+  # own address, which in a swarm is most of its start: the JobManager is not in DNS until it is healthy.
+  tm_host=$(advertised TASK_MANAGER_HOST "${TASK_MANAGER_HOST:-}") || exit
+  if [[ -n "$tm_host" ]]; then overrides+=("taskmanager.host	$tm_host"); fi
   local base='' props tmp
   if [[ -f "$base_file" ]]; then
     base=$(flatten_yaml fridge-base.yaml < "$base_file") || die "conf/fridge-base.yaml is not usable"
