@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseNodes, parseSwarmInfo, type SwarmFacts, type SwarmNode } from '../../tasks/lib/facts/swarm.ts';
 import { removeStacksStep } from '../../tasks/lib/steps/swarm-services.ts';
-import { demoteManagersStep, planHealth, promoteCommand, swarmInitStep, swarmJoinStep, swarmLeaveStep, swarmNodesStep, type JoinInfo } from '../../tasks/lib/steps/swarm.ts';
+import { demoteManagersStep, planHealth, promoteCommand, raftRetried, swarmInitStep, swarmJoinStep, swarmLeaveStep, swarmNodesStep, type JoinInfo } from '../../tasks/lib/steps/swarm.ts';
 import { commands, ctxFor, inventory } from './steps-fixture.ts';
 
 const inactive: SwarmFacts = { state: 'inactive', nodeId: '', nodeAddr: '', control: false, clusterId: '', remoteManagers: [], error: '' };
@@ -87,11 +87,12 @@ describe('swarm nodes (labels, roles, strangers)', () => {
   it('adds only the labels that differ', () => {
     const nodes = inSync().map((n) => (n.hostname === 'pi3' ? { ...n, labels: { model: 'virtual', memory: '1024', role: 'worker', disk: 'hdd' } } : n));
     const p = step.plan({ nodes, swarm: leaderFacts }, ctxFor('pi1'));
-    expect(commands(p)).toEqual(['docker node update --label-add disk=ssd n3']);
+    expect(commands(p)).toEqual([raftRetried('docker node update --label-add disk=ssd n3')]);
+    expect(raftRetried('docker node update x')).toBe('(i=0; until docker node update x; do i=$((i + 1)); [ "$i" -lt 4 ] || exit 1; sleep 3; done)');
   });
-  it('promotes a node the inventory calls a manager; removes a stale Down duplicate', () => {
+  it('demotes a node the inventory calls a worker, last; removes a stale Down duplicate', () => {
     const nodes = [...inSync().map((n) => (n.hostname === 'pi2' ? { ...n, role: 'manager' as const } : n)), node({ id: 'old3', hostname: 'pi3', state: 'down' })];
-    expect(commands(step.plan({ nodes, swarm: leaderFacts }, ctxFor('pi1')))).toEqual(['docker node demote n2', 'docker node rm --force old3']);
+    expect(commands(step.plan({ nodes, swarm: leaderFacts }, ctxFor('pi1')))).toEqual(['docker node rm --force old3', raftRetried('docker node demote n2')]);
   });
   it('a node gone from the inventory: warning without --prune, removed with it', () => {
     const nodes = [...inSync(), node({ id: 'n9', hostname: 'pi9', role: 'manager', state: 'down' })];
@@ -108,7 +109,7 @@ describe('promotions', () => {
     const id = nodes.find((n) => n.hostname === 'pi1')?.id ?? '';
     expect(cmds).toEqual([promoteCommand(id)]);
     expect(promoteCommand('n1')).toBe(
-      `docker node promote n1 && timeout 120 sh -c 'until [ "$(docker node inspect n1 --format '\\''{{if .ManagerStatus}}{{.ManagerStatus.Reachability}}{{end}}'\\'')" = reachable ]; do sleep 1; done'`,
+      `(i=0; until docker node promote n1; do i=$((i + 1)); [ "$i" -lt 4 ] || exit 1; sleep 3; done) && timeout 120 sh -c 'until [ "$(docker node inspect n1 --format '\\''{{if .ManagerStatus}}{{.ManagerStatus.Reachability}}{{end}}'\\'')" = reachable ]; do sleep 1; done'`,
     );
   });
 });

@@ -130,7 +130,15 @@ export interface NodesFacts {
  */
 export function promoteCommand(id: string): string {
   const reached = `until [ "$(docker node inspect ${shq(id)} --format '{{if .ManagerStatus}}{{.ManagerStatus.Reachability}}{{end}}')" = reachable ]; do sleep 1; done`;
-  return `docker node promote ${shq(id)} && timeout 120 sh -c ${shq(reached)}`;
+  return `${raftRetried(`docker node promote ${shq(id)}`)} && timeout 120 sh -c ${shq(reached)}`;
+}
+
+/**
+ * A write to the swarm's Raft store, tried again a few times: right after a manager joined or left, Raft may answer
+ * "context deadline exceeded" for a few seconds (seen on the virtual fridge) where a Pi's operator would just retry.
+ */
+export function raftRetried(command: string): string {
+  return `(i=0; until ${command}; do i=$((i + 1)); [ "$i" -lt 4 ] || exit 1; sleep 3; done)`;
 }
 
 /** Node roles and labels from the inventory, applied from the leader; strangers reported, pruned on request. */
@@ -144,6 +152,8 @@ export function swarmNodesStep(opts: NodesPlanOptions): Step<NodesFacts> {
     plan(f, ctx) {
       if (f.swarm.state !== 'active' || !f.swarm.control) return unmet('the leader is not a swarm manager', 'no swarm yet (check mode)');
       const changes: Change[] = [];
+      // Last: while Raft takes in a new manager (two of two must then agree) other writes may time out.
+      const roles: Change[] = [];
       const notes: string[] = [];
       const names = new Set(ctx.inventory.hosts.map((h) => h.name));
       for (const h of ctx.inventory.hosts) {
@@ -153,12 +163,12 @@ export function swarmNodesStep(opts: NodesPlanOptions): Step<NodesFacts> {
           continue;
         }
         if (node.role !== h.role) {
-          changes.push({ summary: `${h.role === 'manager' ? 'promote' : 'demote'} ${h.name} to ${h.role}`, actions: [sh(h.role === 'manager' ? promoteCommand(node.id) : `docker node demote ${shq(node.id)}`)] });
+          roles.push({ summary: `${h.role === 'manager' ? 'promote' : 'demote'} ${h.name} to ${h.role}`, actions: [sh(h.role === 'manager' ? promoteCommand(node.id) : raftRetried(`docker node demote ${shq(node.id)}`))] });
         }
         const args = labelArgs(node.labels, h.labels);
         if (args.length > 0) {
           const keys = Object.keys(h.labels).filter((k) => node.labels[k] !== h.labels[k]);
-          changes.push({ summary: `label ${h.name}: ${keys.map((k) => `${k}=${h.labels[k]}`).join(', ')}`, actions: [sh(`docker node update ${args.join(' ')} ${shq(node.id)}`)] });
+          changes.push({ summary: `label ${h.name}: ${keys.map((k) => `${k}=${h.labels[k]}`).join(', ')}`, actions: [sh(raftRetried(`docker node update ${args.join(' ')} ${shq(node.id)}`))] });
         }
         // A node that rejoined leaves its old entry behind, Down, under the same hostname.
         for (const stale of f.nodes.filter((n) => n.hostname === h.name && n.id !== node.id && n.state !== 'ready')) {
@@ -173,6 +183,7 @@ export function swarmNodesStep(opts: NodesPlanOptions): Step<NodesFacts> {
           notes.push(`warning: node ${n.hostname} (${short(n.id)}, ${n.state}) is not in the inventory; --prune removes it`);
         }
       }
+      changes.push(...roles);
       if (changes.length > 0) return change(...changes.map((c, i) => (i === 0 && notes.length > 0 ? { ...c, summary: `${c.summary} [${notes.join('; ')}]` } : c)));
       return ok([`${f.nodes.length} nodes, roles and labels as in the inventory`, ...notes].join('; '));
     },
