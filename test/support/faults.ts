@@ -205,16 +205,3 @@ export function writeHaInventory(): string {
     doc.all.vars['fridge_flink_taskmanager_max_per_host'] = 1;
   });
 }
-
-/** With three swarm managers (pi1, pi2, pi3): Raft keeps a quorum when one of them dies. */
-export function writeThreeManagerInventory(): string {
-  return writeVariant('inventory-3-managers.yaml', 'with three swarm managers', (doc) => {
-    const managers = doc.all.children['managers'];
-    const workers = doc.all.children['workers'];
-    if (!managers || !workers) throw new Error('the sim inventory has no managers and workers groups');
-    for (const name of ['pi2', 'pi3']) {
-      managers.hosts[name] = workers.hosts[name];
-      delete workers.hosts[name];
-    }
-  });
-}
