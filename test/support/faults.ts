@@ -106,6 +106,11 @@ export async function loseTaskmanagerNode(inv: Inventory, rest: FlinkRest): Prom
   return { victim, recoveredMs, nowOn, before, after };
 }
 
+/** The stack's jobmanager containers on a node, as its own dockerd lists them. */
+function jobmanagerContainers(inv: Inventory, node: string): string[] {
+  return docker(['exec', containerName(node), 'docker', 'ps', '-q', '--filter', `name=${inv.cluster.stackName}_jobmanager`]).split('\n').filter(Boolean);
+}
+
 /**
  * The node whose jobmanager leads, under high availability: the one whose log says it was granted the
  * dispatcher's leadership last and has not had it revoked since (each node's own dockerd knows its containers).
@@ -113,8 +118,7 @@ export async function loseTaskmanagerNode(inv: Inventory, rest: FlinkRest): Prom
 export function leadingJobmanagerNode(inv: Inventory): string | undefined {
   for (const name of inv.cluster.flink.jobmanagerHosts) {
     if (docker(['inspect', '--format', '{{.State.Running}}', containerName(name)]).trim() !== 'true') continue;
-    const ids = docker(['exec', containerName(name), 'docker', 'ps', '-q', '--filter', `name=${inv.cluster.stackName}_jobmanager`]).split('\n').filter(Boolean);
-    for (const id of ids) {
+    for (const id of jobmanagerContainers(inv, name)) {
       const log = execFileSync('docker', ['exec', containerName(name), 'docker', 'logs', id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
       const lines = log.split('\n').filter((l) => /DefaultDispatcherRunner/.test(l) && /(granted|revoked) leadership/.test(l));
       if (lines.at(-1)?.includes('granted leadership')) return name;
@@ -136,8 +140,7 @@ export interface JobmanagerLoss {
 
 /** Kills the container of the node's jobmanager (a crash of its JVM, the Pi stays up). */
 function crashJobmanager(inv: Inventory, node: string): void {
-  const ids = docker(['exec', containerName(node), 'docker', 'ps', '-q', '--filter', `name=${inv.cluster.stackName}_jobmanager`]).split('\n').filter(Boolean);
-  for (const id of ids) docker(['exec', containerName(node), 'docker', 'kill', id]);
+  for (const id of jobmanagerContainers(inv, node)) docker(['exec', containerName(node), 'docker', 'kill', id]);
 }
 
 /**
