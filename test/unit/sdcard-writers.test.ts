@@ -61,7 +61,7 @@ describe('Bookworm writers', () => {
     expect(s).toContain('imager_custom set_hostname pi3');
     expect(s).toContain(`enable_ssh -k '${KEY}'`);
     expect(s).toContain("echo 'PasswordAuthentication no' >/etc/ssh/sshd_config.d/10-fridge-no-password.conf");
-    expect(s.trimEnd().split('\n').slice(-3)).toEqual(['rm -f /boot/firstrun.sh', "sed -i 's| systemd.run.*||g' /boot/cmdline.txt", 'exit 0']);
+    expect(s.trimEnd().split('\n').slice(-3)).toEqual(['rm -f /boot/firmware/firstrun.sh', "sed -i 's| systemd.run.*||g' /boot/firmware/cmdline.txt", 'exit 0']);
   });
   it('without a key password login stays on', () => {
     const s = planBootFiles('bookworm', card('bookworm'), settings({ authorizedKeys: [] })).find((x) => x.name === 'firstrun.sh')?.after ?? '';

@@ -17,6 +17,7 @@ const node = (i: number, over: Partial<NodeStatus> = {}): NodeStatus => ({
   state: 'running',
   memoryBytes: GiB,
   image: 'fridge-sim/node:bookworm',
+  firstBoot: false,
   filesDir: nodeFilesDir(`pi${i}`),
   meminfo: 'limit',
   disk: true,

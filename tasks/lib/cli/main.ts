@@ -190,7 +190,7 @@ async function runInside(taskName: string, task: TaskDef, phasesOf: () => Promis
     return EXIT.badOptions;
   }
 
-  if (loaded.inventory.cluster.virtual) {
+  if (loaded.inventory.cluster.virtual && phases.some((p) => p.offline !== true)) {
     const off = await offLinkAddresses(selected.hosts.filter((h) => h.connection === 'ssh').map((h) => h.address));
     if (off.length) {
       output.error({ kind: 'environment', message: `the virtual fridge's network is not up (${off.join(', ')} would be routed off this machine): run \`npx zx tasks/sim.mjs up\` first` });

@@ -214,6 +214,7 @@ async function writeInventory(file: string, text: string): Promise<CallOutcome> 
 
 export const phase: Phase = {
   name: 'discover',
+  offline: true,
   description: 'Finds the Pis on the LAN and, with --write, adds them to an inventory.',
   options,
   async run(run: Run) {

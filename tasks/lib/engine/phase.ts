@@ -34,6 +34,11 @@ export interface Phase {
   /** One line for --help. */
   description: string;
   options?: Record<string, PhaseOption>;
+  /**
+   * Never logs in to the inventory's hosts (sd-card writes cards; discover probes a CIDR behind its own guard): the
+   * inventory may still name Pis by names that resolve nowhere, as before their first boot.
+   */
+  offline?: boolean;
   run(run: Run): Promise<void>;
 }
 

@@ -14,7 +14,7 @@ if command -v dockerd >/dev/null 2>&1 && ! dpkg-query -W -f='${Status}' docker.i
 else
   want docker.io
 fi
-for p in sudo debootstrap qemu-user-static binfmt-support docker-registry openssh-server openssh-client sshpass curl ca-certificates iproute2 shellcheck apt-cacher-ng openjdk-17-jdk-headless maven python3-pip git gnupg mtools dosfstools xz-utils fdisk openssl lxcfs fuse3 mosquitto mosquitto-clients e2fsprogs; do want "$p"; done
+for p in sudo debootstrap qemu-user-static binfmt-support docker-registry openssh-server openssh-client sshpass curl ca-certificates iproute2 shellcheck apt-cacher-ng openjdk-17-jdk-headless maven python3-pip git gnupg mtools dosfstools xz-utils fdisk openssl lxcfs fuse3 mosquitto mosquitto-clients e2fsprogs dnsmasq-base; do want "$p"; done
 
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then log "missing packages ${need_pkgs[*]} and not root: install them first"; exit 1; fi

@@ -222,6 +222,7 @@ async function askSwap(host: string): Promise<boolean> {
 
 export const phase: Phase = {
   name: 'sd-card',
+  offline: true,
   description: 'Prepares a card or a raw image for a headless first boot of an inventory host.',
   options,
   async run(run: Run) {

@@ -34,7 +34,12 @@ export type BootFiles = ReadonlyMap<string, string>;
 
 // rpi-imager src/downloadthread.cpp: `_cmdline += " systemd.run=/boot/firstrun.sh systemd.run_success_action=reboot
 // systemd.unit=kernel-command-line.target"`; its firstrun.sh ends with `sed -i 's| systemd.run.*||g' /boot/cmdline.txt`.
-export const FIRSTRUN_CMDLINE = ' systemd.run=/boot/firstrun.sh systemd.run_success_action=reboot systemd.unit=kernel-command-line.target';
+// Those are the paths of Bullseye and before, where the boot partition was /boot. Bookworm mounts it at
+// /boot/firmware and leaves only a stub /boot/cmdline.txt: there, /boot/firstrun.sh does not exist, so the
+// paths are the boot partition's own (measured on the first-boot virtual fridge: systemd.run= runs the script
+// and the script removes itself from the card).
+export const BOOT_MOUNT = '/boot/firmware';
+export const FIRSTRUN_CMDLINE = ` systemd.run=${BOOT_MOUNT}/firstrun.sh systemd.run_success_action=reboot systemd.unit=kernel-command-line.target`;
 
 /** The same keyfile pi-setup writes for the static address, so its later run finds it in place and changes nothing. */
 function firstBootKeyfile(n: Extract<FirstNetwork, { kind: 'static' }>): string {
@@ -82,7 +87,7 @@ export function firstrunScript(s: CardSettings): string {
     const file = nmConnectionPath(s.network.iface);
     lines.push(`install -m 600 /dev/null ${file}`, `cat > ${file} <<'EOF'`, firstBootKeyfile(s.network).trimEnd(), 'EOF');
   }
-  lines.push('rm -f /boot/firstrun.sh', "sed -i 's| systemd.run.*||g' /boot/cmdline.txt", 'exit 0', '');
+  lines.push(`rm -f ${BOOT_MOUNT}/firstrun.sh`, `sed -i 's| systemd.run.*||g' ${BOOT_MOUNT}/cmdline.txt`, 'exit 0', '');
   return lines.join('\n');
 }
 

@@ -3,10 +3,11 @@ import { parseArgs } from 'node:util';
 import { EXIT } from '../engine/types.ts';
 import { PI_MODELS, type PiModel } from '../inventory/types.ts';
 import { mask } from '../secrets.ts';
-import { SIM, savedArch, type Arch } from './config.ts';
+import { SIM, nodeName, savedArch, type Arch } from './config.ts';
+import { flashBlankCard } from './cards.ts';
 import { simDown, simStatus, simUp, staleNodes, type NodeStatus, type SimStatus } from './sim.ts';
 
-const HELP = `Usage: npx zx tasks/sim.mjs <up|status|down> [options]
+const HELP = `Usage: npx zx tasks/sim.mjs <up|status|down|cards> [options]
 
 The virtual fridge: Raspberry Pi-like containers (sshd, user pi / raspberry, no docker yet) on the docker
 network ${SIM.network} (${SIM.subnet}), a registry on 127.0.0.1:${SIM.registryPort} and ${SIM.gateway}:${SIM.registryPort},
@@ -14,6 +15,13 @@ an apt cache on ${SIM.gateway}:${SIM.aptCachePort}, and the inventory .fridge/si
 
   up      [--nodes N] [--arch amd64|armv7] [--model 3B] [--fresh]
           create what is missing; running nodes are kept as they are unless --fresh (fresh Pis)
+  up --first-boot [--nodes N] [--fresh]
+          boot like freshly flashed Raspberry Pi OS instead: systemd, NetworkManager, a DHCP lease from
+          the router (dnsmasq on ${SIM.gateway}), Raspberry Pi MACs, and no user nor sshd until the card in
+          .fridge/sim/cards/piN (prepared by \`npx zx tasks/sd-card.mjs --boot DIR\`) says so; writes
+          .fridge/sim/first-boot.yaml
+  cards   [--nodes N]
+          flash blank cards into .fridge/sim/cards/pi1..N (what was on them is gone)
   status  nodes, addresses, state, memory limit (and whether the node's engine sees it), host services
   down    [--purge]
           remove what up made; --purge also drops the node images, registry data and apt cache
@@ -36,6 +44,7 @@ function table(nodes: NodeStatus[]): string[] {
 async function printStatus(st: SimStatus): Promise<void> {
   if (!st.nodes.length && !st.network) out('virtual fridge: down');
   for (const l of table(st.nodes)) out(l);
+  for (const l of st.leases) out(`lease ${l.address.padEnd(14)} ${l.mac} ${l.hostname ?? '(no name)'}`);
   for (const s of st.services) out(`${s.name.padEnd(20)} ${s.address.padEnd(16)} ${s.state === 'foreign' ? 'answering (not started by sim)' : s.state}`);
   const stale = await staleNodes(st.nodes);
   if (stale.length) out(`nodes from an older node image: ${stale.join(', ')} (up --fresh renews them)`);
@@ -57,6 +66,7 @@ export async function main(argv: string[]): Promise<number> {
         arch: { type: 'string' },
         model: { type: 'string', default: '3B' },
         fresh: { type: 'boolean', default: false },
+        'first-boot': { type: 'boolean', default: false },
         purge: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -82,16 +92,23 @@ export async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'up': {
-      const r = await simUp({ nodes, arch: arch as Arch, model: model as PiModel, fresh: v.fresh, log: v.json ? () => undefined : out });
+      const firstBoot = v['first-boot'];
+      const r = await simUp({ nodes, arch: arch as Arch, model: model as PiModel, fresh: v.fresh, firstBoot, log: v.json ? () => undefined : out });
       if (v.json) out(JSON.stringify(r, null, 2));
       else if (r.ok) {
         for (const l of table(r.nodes)) out(l);
+        if (r.leases) for (const [name, l] of Object.entries(r.leases)) out(`${name}: DHCP lease ${l.address} for ${l.mac}${l.hostname ? ` (${l.hostname})` : ''}`);
         out(`inventory: ${r.inventory} (${arch === 'armv7' ? 'linux/arm/v7 images under QEMU; --arch amd64 to change' : 'linux/amd64 images; --arch armv7 for the Pis\' own, under QEMU'})`);
         const kept = r.nodes.length - r.created.length - r.started.length;
         const restarted = r.restarted.length ? `, restarted ${r.restarted.length}` : '';
         out(`up in ${(r.durationMs / 1000).toFixed(1)} s (created ${r.created.length}, started ${r.started.length}${restarted}, kept running ${kept - r.restarted.length})`);
       } else out(`error: ${r.error}`);
       return r.ok ? EXIT.ok : EXIT.error;
+    }
+    case 'cards': {
+      for (let i = 1; i <= nodes; i++) out(`${nodeName(i)}: blank card in ${flashBlankCard(nodeName(i))}`);
+      out('prepare them with `npx zx tasks/sd-card.mjs -i INVENTORY --host piN --boot DIR`, then `npx zx tasks/sim.mjs up --first-boot --fresh`');
+      return EXIT.ok;
     }
     case 'status': {
       const st = await simStatus();
@@ -109,7 +126,7 @@ export async function main(argv: string[]): Promise<number> {
       return r.ok ? EXIT.ok : EXIT.error;
     }
     default:
-      return bad(`unknown command ${command}: expected up, status or down`);
+      return bad(`unknown command ${command}: expected up, status, down or cards`);
   }
 }
 

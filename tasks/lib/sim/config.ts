@@ -20,6 +20,11 @@ export const SIM = {
   /** Size of each node's disk (a sparse file: only what the node writes takes room). */
   diskGiB: 16,
   nodeImage: 'fridge-sim/node:bookworm',
+  /** `up --first-boot`: a card before its first boot, systemd as init (node-image-first-boot/). */
+  firstBootImage: 'fridge-sim/node-first-boot:bookworm',
+  /** The LAN's DHCP server (dnsmasq on the gateway, as a home router) leases from this range: never a static address. */
+  dhcpRange: ['10.77.0.100', '10.77.0.199'] as const,
+  dnsPort: 53,
   baseImage: 'fridge-sim/rootfs:bookworm',
   stateMount: '/mnt/fridge-state',
   registryPort: 5000,
@@ -47,6 +52,8 @@ export const SIM = {
 export const SIM_PATHS = {
   dir: SIM_DIR,
   inventory: path.join(SIM_DIR, 'inventory.yaml'),
+  /** `up --first-boot`: the same fridge before anyone knows where its Pis are (ansible_host: the name). */
+  firstBootInventory: path.join(SIM_DIR, 'first-boot.yaml'),
   /** Each node's disk (sim/disks.ts): `<node>.ext4` and its mount point `<node>/`. */
   disks: path.join(SIM_DIR, 'disks'),
   /** The --arch of the last `up`: `sim up` and deploy's own bring-up keep it unless told another. */
@@ -58,6 +65,8 @@ export const SIM_PATHS = {
   /** Per-node files that must survive a node restart (docker rewrites its own /etc/hostname and /etc/hosts). */
   nodes: path.join(SIM_DIR, 'nodes'),
   build: path.join(SIM_DIR, 'build'),
+  /** `up --first-boot`: each node's SD card, a directory standing for its boot partition (FAT), at /boot/firmware. */
+  cards: path.join(SIM_DIR, 'cards'),
   /** Caches kept by `down` (they make the next `up` fast); `down --purge` removes them. */
   registryData: path.join(STATE_DIR, 'registry'),
   aptCache: path.join(STATE_DIR, 'apt-cache'),
@@ -71,6 +80,11 @@ export interface SimOptions {
   model: PiModel;
   /** Recreate node containers even when they run (fresh Pis for tests of later phases). */
   fresh: boolean;
+  /**
+   * Boot like a freshly flashed Pi from the card in `.fridge/sim/cards/<node>` (systemd, NetworkManager, a DHCP
+   * address, no way in until the card says so) instead of the ready-made user and sshd of the fast path.
+   */
+  firstBoot: boolean;
   /** Progress lines (the CLI prints them; the API is quiet by default). */
   log: (line: string) => void;
 }
@@ -80,11 +94,21 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   arch: 'amd64',
   model: '3B',
   fresh: false,
+  firstBoot: false,
   log: () => undefined,
 };
 
 export function nodeName(i: number): string {
   return `pi${i}`;
+}
+
+export function cardDir(name: string): string {
+  return path.join(SIM_PATHS.cards, name);
+}
+
+/** The Raspberry Pi MAC a first-boot node takes at boot (node-image-first-boot/fridge-boot derives it the same way). */
+export function nodeMac(i: number): string {
+  return `b8:27:eb:${nodeAddress(i).split('.').slice(1).map((o) => Number(o).toString(16).padStart(2, '0')).join(':')}`;
 }
 
 export function nodeAddress(i: number): string {

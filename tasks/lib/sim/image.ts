@@ -10,6 +10,7 @@ import { docker, must, run } from './run.ts';
 
 const RECIPE_LABEL = `${SIM.label}.recipe`;
 const NODE_IMAGE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'node-image');
+const FIRST_BOOT_IMAGE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'node-image-first-boot');
 
 /**
  * A Pi's userland as far as pi-setup needs it: sshd, sudo, service management without systemd
@@ -45,9 +46,16 @@ export function baseRecipeHash(): string {
   return sha(['debootstrap', 'minbase', SIM.suite, SIM.mirror, ...BASE_PACKAGES]);
 }
 
+function dirParts(dir: string): string[] {
+  return fs.readdirSync(dir).sort().flatMap((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')]);
+}
+
 export function nodeRecipeHash(): string {
-  const files = fs.readdirSync(NODE_IMAGE_DIR).sort();
-  return sha([baseRecipeHash(), ...files.flatMap((f) => [f, fs.readFileSync(path.join(NODE_IMAGE_DIR, f), 'utf8')])]);
+  return sha([baseRecipeHash(), ...dirParts(NODE_IMAGE_DIR)]);
+}
+
+export function firstBootRecipeHash(): string {
+  return sha([nodeRecipeHash(), ...dirParts(FIRST_BOOT_IMAGE_DIR)]);
 }
 
 async function imageRecipe(image: string): Promise<{ id: string; recipe: string } | undefined> {
@@ -91,31 +99,36 @@ async function buildBase(log: (l: string) => void): Promise<boolean> {
   return true;
 }
 
-async function buildNode(log: (l: string) => void): Promise<boolean> {
-  const hash = nodeRecipeHash();
-  const old = await imageRecipe(SIM.nodeImage);
+async function buildLayer(image: string, base: string, dir: string, hash: string, log: (l: string) => void): Promise<boolean> {
+  const old = await imageRecipe(image);
   if (old?.recipe === hash) return false;
-  log(`building ${SIM.nodeImage}`);
+  log(`building ${image}`);
   must(
     'docker build',
     await docker(
-      ['build', '-q', '--build-arg', `BASE=${SIM.baseImage}`, '--label', `${SIM.label}=1`, '--label', `${RECIPE_LABEL}=${hash}`, '-t', SIM.nodeImage, NODE_IMAGE_DIR],
+      // The first-boot layer installs packages through the sim's apt cache, which listens on the sim network only.
+      ['build', '-q', '--network', SIM.network, '--build-arg', `BASE=${base}`, '--label', `${SIM.label}=1`, '--label', `${RECIPE_LABEL}=${hash}`, '-t', image, dir],
       // Debian's docker has no buildx; the classic builder is enough for this Dockerfile.
       { env: { DOCKER_BUILDKIT: '0' } },
     ),
   );
-  await dropOld(old, SIM.nodeImage);
+  await dropOld(old, image);
   return true;
 }
 
-/** Makes sure the node image matches its recipe; returns true when something was built. */
-export async function ensureNodeImage(log: (l: string) => void): Promise<boolean> {
+/**
+ * Makes sure the node image (and with `firstBoot` the first-boot image on top of it) matches its recipe; returns
+ * true when something was built. The sim network and its apt cache must be up for the first-boot image.
+ */
+export async function ensureNodeImage(log: (l: string) => void, firstBoot = false): Promise<boolean> {
   const base = await buildBase(log);
-  const node = await buildNode(log);
-  return base || node;
+  const node = await buildLayer(SIM.nodeImage, SIM.baseImage, NODE_IMAGE_DIR, nodeRecipeHash(), log);
+  const first = firstBoot && (await buildLayer(SIM.firstBootImage, SIM.nodeImage, FIRST_BOOT_IMAGE_DIR, firstBootRecipeHash(), log));
+  return base || node || first;
 }
 
 export async function removeImages(): Promise<void> {
+  await docker(['image', 'rm', SIM.firstBootImage]);
   await docker(['image', 'rm', SIM.nodeImage]);
   await docker(['image', 'rm', SIM.baseImage]);
 }

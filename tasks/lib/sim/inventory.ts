@@ -17,6 +17,8 @@ export interface SimInventoryInput {
   nodes: number;
   arch: Arch;
   model: PiModel;
+  /** `up --first-boot`: the Pis are at DHCP addresses nobody knows yet: ansible_host is the name (FIRST_BOOT_HEADER). */
+  firstBoot?: boolean;
 }
 
 type HostVars = { ansible_host: string; fridge_static_ip: string };
@@ -31,7 +33,7 @@ export const QEMU_FLINK_PROPERTIES = {
 
 export function simInventory(input: SimInventoryInput): Record<string, unknown> {
   const placement = flinkPlacement(input.nodes);
-  const host = (i: number): [string, HostVars] => [nodeName(i), { ansible_host: nodeAddress(i), fridge_static_ip: nodeAddress(i) }];
+  const host = (i: number): [string, HostVars] => [nodeName(i), input.firstBoot ? { ansible_host: nodeName(i), fridge_static_ip: nodeAddress(i) } : { ansible_host: nodeAddress(i), fridge_static_ip: nodeAddress(i) }];
   const workers = Array.from({ length: input.nodes - 1 }, (_, k) => host(k + 2));
   const emulates = emulatedPlatform(input.model, input.arch);
   const vars: Record<string, unknown> = {
@@ -89,9 +91,18 @@ const HEADER = [
   '',
 ].join('\n');
 
+const FIRST_BOOT_HEADER = [
+  '# Written by `npx zx tasks/sim.mjs up --first-boot`: the virtual fridge booted like freshly flashed Pis.',
+  '# Each host\'s ansible_host is only its name: a Pi is first on a DHCP lease (10.77.0.100-199), which its card,',
+  '# written by `npx zx tasks/sd-card.mjs --boot .fridge/sim/cards/piN`, lets you log in to. Find the leases',
+  '# (`npx zx tasks/discover.mjs`, or the router\'s client list: `npx zx tasks/sim.mjs status`), set each',
+  '# ansible_host to its lease, and pi-setup moves every Pi to its fridge_static_ip.',
+  '',
+].join('\n');
+
 /** Writes the inventory; returns true when its content changed. */
-export function writeSimInventory(input: SimInventoryInput, file = SIM_PATHS.inventory): boolean {
-  const text = HEADER + stringify(simInventory(input), { lineWidth: 0 });
+export function writeSimInventory(input: SimInventoryInput, file = input.firstBoot ? SIM_PATHS.firstBootInventory : SIM_PATHS.inventory): boolean {
+  const text = (input.firstBoot ? FIRST_BOOT_HEADER : HEADER) + stringify(simInventory(input), { lineWidth: 0 });
   const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
   if (old === text) return false;
   fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -2,11 +2,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MODEL_MEMORY_MIB, type PiModel } from '../inventory/types.ts';
-import { SIM, SIM_PATHS, nodeAddress, nodeName } from './config.ts';
+import { SIM, SIM_PATHS, cardDir, nodeAddress, nodeName } from './config.ts';
 import { diskPaths, dropDisk, mountDisk, newDisk } from './disks.ts';
 import { SimError, docker, must } from './run.ts';
 
 const NODE_LABEL = `${SIM.label}.node`;
+/** `first-boot` (booted from its card, `up --first-boot`) or `ready` (the fast path: user and sshd made in the image). */
+const BOOT_LABEL = `${SIM.label}.boot`;
 
 export function containerName(node: string): string {
   return `fridge-sim-${node}`;
@@ -25,6 +27,8 @@ export interface NodeStatus {
   meminfo: MeminfoView;
   /** Its /var/lib/docker is its own disk (sim/disks.ts), not an anonymous volume on this machine's. */
   disk: boolean;
+  /** Booted from its card like a freshly flashed Pi (`up --first-boot`). */
+  firstBoot: boolean;
   /**
    * Made the way nodes are now: /dev/fuse (sshfs, for the state storage pi-setup sets up) and no state volume
    * shared behind the pipeline's back (older nodes all mounted one at /mnt/fridge-state).
@@ -68,19 +72,20 @@ export async function removeLegacyStateVolume(): Promise<boolean> {
 export async function listNodes(): Promise<NodeStatus[]> {
   const ids = (await docker(['ps', '-aq', '--filter', `label=${NODE_LABEL}`])).stdout.split('\n').filter(Boolean);
   if (!ids.length) return [];
-  const fmt = `{{index .Config.Labels "${NODE_LABEL}"}}|{{.Name}}|{{.State.Status}}|{{.HostConfig.Memory}}|{{.Config.Image}}|{{range .NetworkSettings.Networks}}{{if .IPAMConfig}}{{.IPAMConfig.IPv4Address}}{{else}}{{.IPAddress}}{{end}}{{end}}|{{range .Mounts}}{{if eq .Destination "/etc/hostname"}}{{.Source}}{{end}}{{end}}|{{range .Mounts}}{{if eq .Destination "/proc/meminfo"}}limit{{end}}{{end}}|{{range .Mounts}}{{if eq .Destination "/var/lib/docker"}}{{.Source}}{{end}}{{end}}|{{range .HostConfig.Devices}}{{.PathOnHost}} {{end}}|{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}`;
+  const fmt = `{{index .Config.Labels "${NODE_LABEL}"}}|{{.Name}}|{{.State.Status}}|{{.HostConfig.Memory}}|{{.Config.Image}}|{{range .NetworkSettings.Networks}}{{if .IPAMConfig}}{{.IPAMConfig.IPv4Address}}{{else}}{{.IPAddress}}{{end}}{{end}}|{{range .Mounts}}{{if eq .Destination "/etc/hostname"}}{{.Source}}{{end}}{{end}}|{{range .Mounts}}{{if eq .Destination "/proc/meminfo"}}limit{{end}}{{end}}|{{range .Mounts}}{{if eq .Destination "/var/lib/docker"}}{{.Source}}{{end}}{{end}}|{{range .HostConfig.Devices}}{{.PathOnHost}} {{end}}|{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}|{{index .Config.Labels "${BOOT_LABEL}"}}`;
   // A container removed between ps and inspect makes inspect fail for it only; the others are still printed.
   const r = await docker(['inspect', '--format', fmt, ...ids]);
   const nodes = r.stdout
     .split('\n')
     .filter(Boolean)
     .map((line) => {
-      const [name = '', container = '', state = '', mem = '0', image = '', address = '', hostnameFile = '', meminfo = '', dockerDir = '', devices = '', volumes = ''] = line.split('|');
+      const [name = '', container = '', state = '', mem = '0', image = '', address = '', hostnameFile = '', meminfo = '', dockerDir = '', devices = '', volumes = '', boot = ''] = line.split('|');
       const filesDir = hostnameFile ? path.dirname(hostnameFile) : '';
       const view: MeminfoView = meminfo === 'limit' ? 'limit' : 'host';
       const disk = dockerDir === diskPaths(name).mount;
       const current = devices.split(' ').includes('/dev/fuse') && !volumes.split(' ').includes(LEGACY_STATE_VOLUME);
-      return { name, container: container.replace(/^\//, ''), state, memoryBytes: Number(mem), image, address, filesDir, meminfo: view, disk, current };
+      const firstBoot = boot === 'first-boot';
+      return { name, container: container.replace(/^\//, ''), state, memoryBytes: Number(mem), image, address, filesDir, meminfo: view, disk, current, firstBoot };
     });
   return nodes.sort((a, b) => Number(a.name.slice(2)) - Number(b.name.slice(2)));
 }
@@ -100,12 +105,12 @@ function writeFreshFiles(name: string): void {
   fs.writeFileSync(path.join(dir, 'hosts'), FRESH_HOSTS);
 }
 
-export function nodeRunArgs(i: number, model: PiModel, meminfo: MeminfoView): string[] {
+export function nodeRunArgs(i: number, model: PiModel, meminfo: MeminfoView, firstBoot = false): string[] {
   const name = nodeName(i);
   const files = nodeFilesDir(name);
   return [
     'run', '-d', '--name', containerName(name), '--hostname', SIM.freshHostname,
-    '--label', `${SIM.label}=1`, '--label', `${NODE_LABEL}=${name}`,
+    '--label', `${SIM.label}=1`, '--label', `${NODE_LABEL}=${name}`, '--label', `${BOOT_LABEL}=${firstBoot ? 'first-boot' : 'ready'}`,
     '--network', SIM.network, '--ip', nodeAddress(i),
     '--memory', `${MODEL_MEMORY_MIB[model]}m`, '--cpu-shares', String(SIM.cpuShares),
     // Docker-in-Docker without --privileged (which fails here: no CAP_SYS_RESOURCE in the bounding set).
@@ -126,14 +131,24 @@ export function nodeRunArgs(i: number, model: PiModel, meminfo: MeminfoView): st
     // machine's inside a container: lxcfs's file says the node's own limit instead. The node's containers
     // get a /proc of their own and are not affected.
     ...(meminfo === 'limit' ? ['-v', `${SIM.lxcfsMeminfo}:/proc/meminfo:ro`] : []),
-    SIM.nodeImage,
+    ...(firstBoot
+      ? [
+          // systemd as init wants an empty /run at every boot, as a Pi's tmpfs.
+          '--tmpfs', '/run', '--tmpfs', '/run/lock',
+          // The card: its boot partition where Raspberry Pi OS mounts it.
+          '-v', `${cardDir(name)}:/boot/firmware`,
+          // A reboot ends the container with SIGHUP (129): docker starts it again, as the Pi's power stays on.
+          '--restart', 'on-failure',
+          SIM.firstBootImage,
+        ]
+      : [SIM.nodeImage]),
   ];
 }
 
-export async function createNode(i: number, model: PiModel, meminfo: MeminfoView): Promise<void> {
+export async function createNode(i: number, model: PiModel, meminfo: MeminfoView, firstBoot = false): Promise<void> {
   writeFreshFiles(nodeName(i));
   await newDisk(nodeName(i));
-  must(`start ${nodeName(i)}`, await docker(nodeRunArgs(i, model, meminfo)));
+  must(`start ${nodeName(i)}`, await docker(nodeRunArgs(i, model, meminfo, firstBoot)));
 }
 
 const nodeOf = (container: string): string => container.replace(/^fridge-sim-/, '');

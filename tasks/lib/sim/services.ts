@@ -82,8 +82,72 @@ function aptCacheSpec(): ServiceSpec {
   };
 }
 
-export function serviceSpecs(): ServiceSpec[] {
-  return [registrySpec('127.0.0.1'), registrySpec(SIM.gateway), aptCacheSpec()];
+/**
+ * The LAN router's DHCP and DNS (`up --first-boot`): dnsmasq on the sim bridge only, leasing from SIM.dhcpRange
+ * with the gateway as router and name server, as a home router does. Names are those the Pis send with their
+ * DHCP requests; nothing is forwarded upstream. Its lease file is the router's client list.
+ */
+export const DHCP_LEASES = path.join(SIM_PATHS.run, 'dnsmasq.leases');
+export const LEASE_SECONDS = 12 * 3600;
+
+function dhcpSpec(): ServiceSpec {
+  const conf = path.join(SIM_PATHS.run, 'dnsmasq.conf');
+  return {
+    name: 'dnsmasq',
+    host: SIM.gateway,
+    port: SIM.dnsPort,
+    binary: 'dnsmasq',
+    args: ['--keep-in-foreground', `--conf-file=${conf}`],
+    files: {
+      [conf]: [
+        `interface=${SIM.bridge}`,
+        'bind-interfaces',
+        'except-interface=lo',
+        `listen-address=${SIM.gateway}`,
+        'no-resolv',
+        'no-hosts',
+        'user=root',
+        `dhcp-range=${SIM.dhcpRange[0]},${SIM.dhcpRange[1]},255.255.255.0,${LEASE_SECONDS}`,
+        `dhcp-option=option:router,${SIM.gateway}`,
+        `dhcp-option=option:dns-server,${SIM.gateway}`,
+        `dhcp-leasefile=${DHCP_LEASES}`,
+        'dhcp-authoritative',
+        'log-dhcp',
+        '',
+      ].join('\n'),
+    },
+  };
+}
+
+/** Every service `down` stops; `up` starts the DHCP server only with --first-boot. */
+export function serviceSpecs(opts: { firstBoot?: boolean; all?: boolean } = {}): ServiceSpec[] {
+  const base = [registrySpec('127.0.0.1'), registrySpec(SIM.gateway), aptCacheSpec()];
+  return opts.firstBoot || opts.all ? [...base, dhcpSpec()] : base;
+}
+
+export interface Lease {
+  /** When dnsmasq's lease ends (epoch seconds): granted 12 h before. */
+  expires: number;
+  mac: string;
+  address: string;
+  hostname: string | undefined;
+}
+
+/** dnsmasq's lease file: `expiry mac address hostname client-id` per line (`*` for no name). */
+export function parseLeases(text: string): Lease[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length >= 4 && /^[0-9a-f:]{17}$/i.test(f[1] ?? ''))
+    .map((f) => ({ expires: Number(f[0]), mac: (f[1] ?? '').toLowerCase(), address: f[2] ?? '', hostname: f[3] === '*' ? undefined : f[3] }));
+}
+
+export function readLeases(file: string = DHCP_LEASES): Lease[] {
+  try {
+    return parseLeases(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return [];
+  }
 }
 
 const pidFile = (s: ServiceSpec) => path.join(SIM_PATHS.run, `${s.name}.pid`);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { MODEL_MEMORY_MIB } from '../inventory/types.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import { forgetHostKeys } from '../transport/known-hosts.ts';
-import { DEFAULT_SIM_OPTIONS, SIM, SIM_PATHS, nodeAddress, nodeName, type SimOptions } from './config.ts';
+import { DEFAULT_SIM_OPTIONS, SIM, SIM_PATHS, cardDir, nodeAddress, nodeMac, nodeName, type SimOptions } from './config.ts';
 import { ensureNodeImage, removeImages } from './image.ts';
 import { writeSimInventory } from './inventory.ts';
 import { ensureOperatorKey } from './keys.ts';
@@ -25,7 +25,8 @@ import {
 } from './nodes.ts';
 import { staleMeminfo, wantedMeminfo } from './meminfo.ts';
 import { SimError, describeFailure, run } from './run.ts';
-import { ensureService, serviceSpecs, serviceStatus, stopService, type ServiceStatus } from './services.ts';
+import { ensureService, readLeases, serviceSpecs, serviceStatus, stopService, LEASE_SECONDS, type Lease, type ServiceStatus } from './services.ts';
+import { flashBlankCard, hasCard } from './cards.ts';
 import { sshReady, waitFor } from './wait.ts';
 
 export type { NodeStatus } from './nodes.ts';
@@ -35,6 +36,8 @@ export interface SimUpResult {
   ok: true;
   nodes: NodeStatus[];
   inventory: string;
+  /** `--first-boot`: each node's DHCP lease (the router's client list), by node name. */
+  leases?: Record<string, Lease>;
   /** Nodes created (or recreated) by this call; the others were kept as they were. */
   created: string[];
   started: string[];
@@ -59,6 +62,8 @@ export interface SimStatus {
   nodes: NodeStatus[];
   services: ServiceStatus[];
   inventory: string | undefined;
+  /** The router's DHCP client list (`up --first-boot`). */
+  leases: Lease[];
 }
 
 export interface SimDownResult {
@@ -84,6 +89,7 @@ export interface NodesWanted {
   memoryBytes: number;
   meminfo: MeminfoView;
   fresh: boolean;
+  firstBoot?: boolean;
 }
 
 /**
@@ -118,7 +124,9 @@ export function planNodes(
       n.address !== nodeAddress(i) ||
       n.state === 'dead' ||
       // Made by another checkout (a CI clone, say): its keys and files are not ours, and may be gone.
-      n.filesDir !== nodeFilesDir(n.name)
+      n.filesDir !== nodeFilesDir(n.name) ||
+      // A Pi booted from its card and one made ready in the image are different machines.
+      n.firstBoot !== (want.firstBoot ?? false)
     ) {
       remove.push(n.container);
       create.push(i);
@@ -138,10 +146,11 @@ export function simUp(options: Partial<SimOptions> = {}): Promise<SimUpResult | 
     const prep = await run('bash', [PREPARE_HOST]);
     if (prep.code !== 0) throw new SimError(describeFailure('prepare-host.sh', prep));
     await ensureOperatorKey();
-    const imageBuilt = await ensureNodeImage(log);
     if (await ensureNetwork()) log(`created docker network ${SIM.network} (${SIM.subnet})`);
     const services: ServiceStatus[] = [];
-    for (const s of serviceSpecs()) services.push(await ensureService(s));
+    for (const s of serviceSpecs({ firstBoot: opts.firstBoot })) services.push(await ensureService(s));
+    // After the services: the first-boot image installs its packages through the sim's apt cache.
+    const imageBuilt = await ensureNodeImage(log, opts.firstBoot);
 
     const meminfo = wantedMeminfo();
     if (meminfo === 'host') log(`lxcfs is not serving ${SIM.lxcfsMeminfo} (see tasks/lib/host/prepare-host.sh): the nodes will report this machine's memory, not a Pi's`);
@@ -150,7 +159,7 @@ export function simUp(options: Partial<SimOptions> = {}): Promise<SimUpResult | 
       log(`${n.container} was made by another checkout (its files: ${n.filesDir || 'gone'}): recreating it for this one`);
     }
     const memoryBytes = MODEL_MEMORY_MIB[opts.model] * 1024 * 1024;
-    const plan = planNodes(existing, { nodes: opts.nodes, memoryBytes, meminfo, fresh: opts.fresh }, await staleMeminfo(existing));
+    const plan = planNodes(existing, { nodes: opts.nodes, memoryBytes, meminfo, fresh: opts.fresh, firstBoot: opts.firstBoot }, await staleMeminfo(existing));
     for (const n of existing.filter((e) => e.meminfo !== meminfo && plan.remove.includes(e.container) && !opts.fresh)) {
       log(`${n.container} ${meminfo === 'limit' ? 'reports this machine\'s memory' : 'reads lxcfs, which is not serving'}: recreating it (a fresh Pi)`);
     }
@@ -158,12 +167,40 @@ export function simUp(options: Partial<SimOptions> = {}): Promise<SimUpResult | 
     await removeNodes(plan.remove);
     await removeLegacyStateVolume();
     if (plan.create.length) log(`starting ${plan.create.map(nodeName).join(', ')} (fresh Raspberry Pi OS-like nodes)`);
-    await Promise.all(plan.create.map((i) => createNode(i, opts.model, meminfo)));
+    if (opts.firstBoot) {
+      for (const i of plan.create.filter((k) => !hasCard(nodeName(k)))) {
+        log(`${nodeName(i)}: no card in ${cardDir(nodeName(i))}: flashing a blank one (no user, no SSH: prepare it with \`npx zx tasks/sd-card.mjs --boot DIR\`)`);
+        flashBlankCard(nodeName(i));
+      }
+    }
+    const booted = Date.now();
+    await Promise.all(plan.create.map((i) => createNode(i, opts.model, meminfo, opts.firstBoot)));
     await Promise.all(plan.start.map(startNode));
     if (plan.restart.length) log(`restarting ${plan.restart.join(', ')}: lxcfs was restarted under them`);
     await Promise.all(plan.restart.map(restartNode));
     // A recreated node has new host keys, like a re-flashed Pi: forget the old ones (trust on first use again).
     forgetHostKeys(plan.create.map((i) => ({ address: nodeAddress(i), port: 22 })));
+    if (opts.firstBoot) {
+      // Its first address is a lease, which the next card may get: forget what was seen at every lease.
+      if (plan.create.length) forgetHostKeys(dhcpAddresses().map((address) => ({ address, port: 22 })));
+      const leases = await waitForLeases(opts.nodes, booted);
+      writeSimInventory({ nodes: opts.nodes, arch: opts.arch, model: opts.model, firstBoot: true });
+      fs.writeFileSync(SIM_PATHS.arch, `${opts.arch}\n`);
+      return {
+        ok: true,
+        nodes: await listNodes(),
+        inventory: SIM_PATHS.firstBootInventory,
+        leases,
+        created: plan.create.map(nodeName),
+        started: plan.start,
+        restarted: plan.restart,
+        meminfo,
+        removed: plan.remove,
+        imageBuilt,
+        services,
+        durationMs: Date.now() - t0,
+      };
+    }
 
     const want = Array.from({ length: opts.nodes }, (_, k) => nodeAddress(k + 1));
     const ready = await waitFor(async () => (await Promise.all(want.map(sshReady))).every(Boolean), 60_000, 250);
@@ -189,12 +226,34 @@ export function simUp(options: Partial<SimOptions> = {}): Promise<SimUpResult | 
   });
 }
 
+function dhcpAddresses(): string[] {
+  const [first, last] = SIM.dhcpRange.map((a) => Number(a.split('.')[3]));
+  const prefix = SIM.dhcpRange[0].split('.').slice(0, 3).join('.');
+  return Array.from({ length: (last ?? 0) - (first ?? 0) + 1 }, (_, k) => `${prefix}.${(first ?? 0) + k}`);
+}
+
+/** Node name → its lease, once every node's NIC (by its Raspberry Pi MAC) has one; a boot takes seconds. */
+async function waitForLeases(nodes: number, since: number, timeoutMs = 120_000): Promise<Record<string, Lease>> {
+  const macs = Array.from({ length: nodes }, (_, k) => [nodeName(k + 1), nodeMac(k + 1)] as const);
+  const byNode = (): Record<string, Lease> => {
+    // A lease of an earlier boot (the same MAC) does not say this one is up: only those granted (or renewed) since.
+    const leases = readLeases().filter((l) => l.expires - LEASE_SECONDS >= Math.floor(since / 1000) - 1);
+    return Object.fromEntries(macs.flatMap(([name, mac]) => leases.filter((l) => l.mac === mac).map((l) => [name, l] as const)));
+  };
+  await waitFor(() => Object.keys(byNode()).length === nodes, timeoutMs, 500);
+  const got = byNode();
+  const missing = macs.filter(([name]) => !got[name]).map(([name]) => name);
+  if (missing.length) throw new SimError(`no DHCP lease for ${missing.join(', ')} within ${timeoutMs / 1000} s (see docker logs ${containerName(missing[0] ?? '')} and ${path.join(SIM_PATHS.run, 'dnsmasq.log')})`);
+  return got;
+}
+
 export async function simStatus(): Promise<SimStatus> {
   const net = await run('docker', ['network', 'inspect', SIM.network]);
   return {
     network: net.code === 0,
     nodes: await listNodes(),
-    services: await Promise.all(serviceSpecs().map(serviceStatus)),
+    services: await Promise.all(serviceSpecs({ all: true }).map(serviceStatus)),
+    leases: readLeases(),
     inventory: fs.existsSync(SIM_PATHS.inventory) ? SIM_PATHS.inventory : undefined,
   };
 }
@@ -211,9 +270,10 @@ export function simDown(opts: { purge?: boolean } = {}): Promise<SimDownResult |
     await removeNodes(nodes.map((n) => n.container));
     removed.push(...nodes.map((n) => `container ${n.container}`));
     forgetHostKeys(Array.from({ length: SIM.maxNodes }, (_, k) => ({ address: nodeAddress(k + 1), port: 22 })));
-    for (const s of serviceSpecs()) if (await stopService(s)) removed.push(`process ${s.name}`);
+    for (const s of serviceSpecs({ all: true })) if (await stopService(s)) removed.push(`process ${s.name}`);
     removed.push(...(await removeNetworkAndVolume()));
-    for (const f of [SIM_PATHS.inventory, SIM_PATHS.privateKey, SIM_PATHS.publicKey, SIM_PATHS.passwordFile]) {
+    fs.rmSync(SIM_PATHS.cards, { recursive: true, force: true });
+    for (const f of [SIM_PATHS.inventory, SIM_PATHS.firstBootInventory, SIM_PATHS.privateKey, SIM_PATHS.publicKey, SIM_PATHS.passwordFile]) {
       if (fs.existsSync(f)) {
         fs.rmSync(f);
         removed.push(`file ${path.relative(PROJECT_ROOT, f)}`);
