@@ -12,6 +12,7 @@ import { actingLeader, actingLeaderMessage } from '../deploy/acting-leader.ts';
 import { loadInventory } from '../inventory/load.ts';
 import { leader } from '../inventory/types.ts';
 import { selectHosts } from '../inventory/select.ts';
+import { readMoveBook, withMoves } from '../inventory/moved.ts';
 import { SIM_INVENTORY_FILE } from '../paths.ts';
 import { mask } from '../secrets.ts';
 import { TransportPool } from '../transport/open.ts';
@@ -184,13 +185,15 @@ async function runInside(taskName: string, task: TaskDef, phasesOf: () => Promis
     output.note(`${inventoryFile}: ${errors} error${errors === 1 ? '' : 's'}: nothing was run`);
     return EXIT.inventory;
   }
-  const selected = selectHosts(loaded.inventory, common.limit);
+  // Pis that pi-setup moved to their static address are reached there (inventory/moved.ts).
+  const inventory = withMoves(loaded.inventory, readMoveBook()).inventory;
+  const selected = selectHosts(inventory, common.limit);
   if ('error' in selected) {
     output.error({ kind: 'options', message: selected.error });
     return EXIT.badOptions;
   }
 
-  if (loaded.inventory.cluster.virtual && phases.some((p) => p.offline !== true)) {
+  if (inventory.cluster.virtual && phases.some((p) => p.offline !== true)) {
     const off = await offLinkAddresses(selected.hosts.filter((h) => h.connection === 'ssh').map((h) => h.address));
     if (off.length) {
       output.error({ kind: 'environment', message: `the virtual fridge's network is not up (${off.join(', ')} would be routed off this machine): run \`npx zx tasks/sim.mjs up\` first` });
@@ -200,7 +203,7 @@ async function runInside(taskName: string, task: TaskDef, phasesOf: () => Promis
   const reporter = trackChanges(output.reporter, state.changed);
   for (const w of loaded.warnings) reporter.emit({ kind: 'message', level: 'warning', text: w.message, file: w.pos.file, line: w.pos.line, col: w.pos.col });
   const pool = common.verbose > 0 ? new VerbosePool(common.verbose, reporterLog(reporter)) : new TransportPool();
-  const acting = await actingLeader(loaded.inventory, (h) => pool.get(h));
+  const acting = await actingLeader(inventory, (h) => pool.get(h));
   const actingNote = actingLeaderMessage(acting);
   if (actingNote) reporter.emit({ kind: 'message', level: 'warning', text: mask(actingNote) });
   const session: Session = {

@@ -33,6 +33,12 @@ export interface HostSpec {
   memoryMiB: number;
   /** Static address to configure (fridge_static_ip), CIDR prefix from the network settings. */
   staticIp: string | undefined;
+  /**
+   * Set when pi-setup moved the host from its ansible_host to its static address (inventory/moved.ts): `address`
+   * is then the static one and this the ansible_host, tried when the static one does not answer (a re-flashed Pi
+   * is back on a DHCP lease).
+   */
+  firstContact?: string;
   role: SwarmRole;
   /** Groups the host belongs to, including 'all' and every parent group. */
   groups: string[];

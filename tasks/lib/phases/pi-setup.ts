@@ -6,7 +6,10 @@ import { keyFileFor } from '../transport/credentials.ts';
 import { cgroupStep, daemonJsonStep, dockerGroupStep, dockerRunningStep, engineStep, rebootStep } from '../steps/docker.ts';
 import { hostFactsStep, hostnameStep } from '../steps/host.ts';
 import { keyPairStep } from '../steps/key-pair.ts';
-import { staticIpStep } from '../steps/network.ts';
+import { MOVED, staticIpStep } from '../steps/network.ts';
+import { relocate } from '../engine/relocate.ts';
+import { MOVED_FILE, recordMove } from '../inventory/moved.ts';
+import path from 'node:path';
 import { stateDirStep } from '../steps/state-dir.ts';
 import { authorizedKeyStep, lockPasswordStep, passwordLoginStep } from '../steps/ssh.ts';
 import { setUpStateStorage } from '../steps/storage/plays.ts';
@@ -24,7 +27,15 @@ export const phase: Phase = {
     if (keys.length > 0) await run.play({ name: 'operator key pair', hosts: [LOCALHOST], steps: [keyPairStep(keys)] });
     // One fact probe per host for the phase: the runner keeps the facts until a change on that host.
     await run.play({ name: 'facts', steps: [hostFactsStep] });
-    await run.play({ name: 'system', steps: [hostnameStep, staticIpStep, stateDirStep] });
+    // The static address last: moving a Pi off its first-contact address ends the play's connection to it.
+    const system = await run.play({ name: 'system', steps: [hostnameStep, stateDirStep, staticIpStep] });
+    for (const o of system) {
+      const moved = run.session.outputs.get(MOVED, o.host);
+      if (!moved) continue;
+      recordMove(run.inventory.file, o.host, { ...moved, at: new Date().toISOString() });
+      await relocate(run.session, o.host, moved.to, moved.from);
+      run.message('info', `${o.host} is at its static address ${moved.to} now (moved from ${moved.from}): the later phases and runs connect there (${path.relative(process.cwd(), MOVED_FILE) || MOVED_FILE})`, o.host);
+    }
     await run.play({ name: 'ssh hardening', steps: [authorizedKeyStep, passwordLoginStep, lockPasswordStep] });
     const engines = await run.play({
       name: 'docker engine',

@@ -1,9 +1,16 @@
 // Static address per inventory: dhcpcd.conf (Buster/Bullseye, as the seed does) or a NetworkManager
-// keyfile (Bookworm). The live change only ADDS the address: the connection the run uses is never cut.
-import type { Action, Change, HostContext, Step } from '../engine/types.ts';
+// keyfile (Bookworm). A Pi reached at its static address keeps the session: the address is only added live.
+// A Pi reached at its first-contact address (a DHCP lease) MOVES: NetworkManager activates the static profile
+// (which drops the lease and this session with it) and the run reconnects at the static address; with dhcpcd
+// the static address is added live and the lease stays until the next boot. The move is recorded (MOVED) for
+// pi-setup, which makes the rest of the run, and the next runs, connect at the static address.
+import { outputKey } from '../engine/outputs.ts';
+import type { Action, CallOutcome, Change, HostContext, Step } from '../engine/types.ts';
+import { waitFor, waitingProgress, type Probe } from '../engine/wait.ts';
 import { nmConnectionPath, type NetworkFacts } from '../facts/network.ts';
 import { gatherNetwork } from '../facts/gather.ts';
-import { shq } from '../transport/types.ts';
+import { openTransport } from '../transport/open.ts';
+import { shq, UnreachableError } from '../transport/types.ts';
 import { change, diffOf, fail, ok, sh, skip, withManagedBlock, writeFile } from './common.ts';
 
 const BEGIN = '# BEGIN fridge static address (managed by pi-setup)';
@@ -52,6 +59,63 @@ function wanted(ctx: HostContext): StaticAddress | undefined {
   return { iface: n.interface, ip, prefix: n.prefix, router: n.router, dns: n.dns };
 }
 
+/** A host that pi-setup moved from its first-contact address to its static one, in this run. */
+export const MOVED = outputKey<{ from: string; to: string }>('static address move');
+
+export const MOVE_TIMEOUT_MS = 60_000;
+
+/** NetworkManager's profile for the static address (nmKeyfile's id). */
+export const nmProfile = (iface: string): string => `fridge-${iface}`;
+
+/** One look at the static address, on a NEW connection: it answers there and, with NetworkManager, the lease is gone. */
+async function seenAt(ctx: HostContext, a: StaticAddress, from: string, nm: boolean): Promise<Probe<true>> {
+  try {
+    const t = await openTransport({ ...ctx.host, address: a.ip, firstContact: undefined });
+    try {
+      const addrs = (await t.exec(`ip -4 -o addr show dev ${shq(a.iface)}`)).stdout;
+      if (!addrs.includes(` ${a.ip}/`)) return { done: false, last: `${a.ip} answers but is not on ${a.iface} yet` };
+      if (nm && addrs.includes(` ${from}/`)) return { done: false, last: `${a.iface} still holds ${from}` };
+      return { done: true, result: true };
+    } finally {
+      await t.close();
+    }
+  } catch (err) {
+    if (!(err instanceof UnreachableError)) throw err;
+    return { done: false, last: `no SSH at ${a.ip} yet` };
+  }
+}
+
+function moveAction(a: StaticAddress, from: string, nm: boolean): Action {
+  return {
+    kind: 'call',
+    label: `move to ${a.ip}`,
+    fn: async (ctx): Promise<CallOutcome> => {
+      // Detached and delayed: the activation takes away the address this session runs over, so its answer would
+      // never arrive. What tells that it worked is a new connection at the static address.
+      if (nm) await ctx.transport.exec(`nohup sh -c ${shq(`sleep 1; nmcli connection up id ${shq(nmProfile(a.iface))}`)} >/dev/null 2>&1 &`, { sudo: true });
+      const seen = await waitFor(() => seenAt(ctx, a, from, nm), { timeoutMs: MOVE_TIMEOUT_MS, intervalMs: 1_000, startAfterMs: nm ? 2_000 : 0, ...waitingProgress(ctx.progress) });
+      if (seen !== true) {
+        return {
+          ok: false,
+          msg: `${ctx.host.name} did not answer at ${a.ip} within ${MOVE_TIMEOUT_MS / 1000} s (${seen.last}); it may still be at ${from}: \`npx zx tasks/ping.mjs\` tries both`,
+        };
+      }
+      ctx.record(MOVED, { from, to: a.ip });
+      return { ok: true, output: `now at ${a.ip}` };
+    },
+  };
+}
+
+function moveChange(a: StaticAddress, from: string, how: 'networkmanager' | 'dhcpcd'): Change {
+  const nm = how === 'networkmanager';
+  return {
+    summary: nm
+      ? `move from ${from} to ${a.ip}: NetworkManager activates ${nmProfile(a.iface)} (the lease goes), the run goes on at ${a.ip}`
+      : `move from ${from} to ${a.ip}: added now (the lease stays until the next boot), the run goes on at ${a.ip}`,
+    actions: [moveAction(a, from, nm)],
+  };
+}
+
 function addLive(a: StaticAddress, f: NetworkFacts): Action[] {
   return f.addresses.includes(a.ip) ? [] : [sh(`ip addr add ${shq(`${a.ip}/${a.prefix}`)} dev ${shq(a.iface)}`)];
 }
@@ -64,6 +128,8 @@ export const staticIpStep: Step<NetworkFacts> = {
     if (!a) return ok('no fridge_static_ip for this host: address left as it is');
     if (!f.interfaceExists) return fail(`interface ${a.iface} not found (fridge_network.interface)`);
     const has = f.addresses.includes(a.ip);
+    // Where this run reaches the host: its first-contact address until pi-setup moved it (inventory/moved.ts).
+    const from = ctx.host.address;
     switch (f.style) {
       case 'none':
         return has
@@ -80,6 +146,7 @@ export const staticIpStep: Step<NetworkFacts> = {
           });
         }
         if (!has) changes.push({ summary: `add ${a.ip} to ${a.iface} now (the current address stays until the next boot)`, actions: addLive(a, f) });
+        if (from !== a.ip) changes.push(moveChange(a, from, 'dhcpcd'));
         return changes.length === 0 ? ok(`${a.ip}/${a.prefix} static on ${a.iface} (dhcpcd)`) : change(...changes);
       }
       case 'networkmanager': {
@@ -93,7 +160,8 @@ export const staticIpStep: Step<NetworkFacts> = {
             diff: diffOf(path, f.nmConnection, after),
           });
         }
-        if (!has) changes.push({ summary: `add ${a.ip} to ${a.iface} now (the current address stays until the next boot)`, actions: addLive(a, f) });
+        if (from !== a.ip) changes.push(moveChange(a, from, 'networkmanager'));
+        else if (!has) changes.push({ summary: `add ${a.ip} to ${a.iface} now (the current address stays until the next boot)`, actions: addLive(a, f) });
         return changes.length === 0 ? ok(`${a.ip}/${a.prefix} static on ${a.iface} (NetworkManager)`) : change(...changes);
       }
     }

@@ -2,7 +2,21 @@
 import type { HostSpec } from '../inventory/types.ts';
 import { localTransport } from './local.ts';
 import type { SshOptions } from './ssh.ts';
-import type { Transport } from './types.ts';
+import { UnreachableError, type Transport } from './types.ts';
+
+/**
+ * A host pi-setup moved to its static address that does not answer there is tried where the inventory first found
+ * it: a re-flashed Pi is back on a DHCP lease (pi-setup then moves it again). Both failures are reported.
+ */
+async function atFirstContact(host: HostSpec, err: unknown): Promise<Transport> {
+  if (!(err instanceof UnreachableError) || host.firstContact === undefined) throw err;
+  try {
+    return await openTransport({ ...host, address: host.firstContact, firstContact: undefined });
+  } catch (again) {
+    const why = again instanceof Error ? again.message : String(again);
+    throw new UnreachableError(host.name, `${err.message}; nor at its first-contact address ${host.firstContact} (ansible_host): ${why}`);
+  }
+}
 
 export function openTransport(host: HostSpec, opts?: SshOptions): Promise<Transport> {
   // ssh2 takes a tenth of a second to load: only a command that contacts an SSH host pays it (not --help).
@@ -16,7 +30,7 @@ export class TransportPool {
   get(host: HostSpec): Promise<Transport> {
     let t = this.open.get(host.name);
     if (!t) {
-      t = openTransport(host);
+      t = openTransport(host).catch((err: unknown) => atFirstContact(host, err));
       // A failed connection is not cached: a later play (after the host came back) may retry.
       t.catch(() => this.open.delete(host.name));
       this.open.set(host.name, t);
