@@ -3,7 +3,8 @@
 // Pi MACs). A blank card lets nobody in; a card written by `sd-card --boot DIR` gives key login at the Pi's lease,
 // its hostname and no password login, through the mechanisms Raspberry Pi OS Bookworm uses (firstrun.sh from
 // cmdline.txt's systemd.run=, then a reboot; userconf.txt; `ssh`). discover then finds exactly these Pis, this time
-// by their MAC vendor. Last in the suite: it replaces the shared virtual fridge's nodes with first-boot ones.
+// by their MAC vendor; pi-setup moves each from its lease to its static address (NetworkManager, for real), and
+// deploy runs the job there. Last in the suite: it replaces the shared virtual fridge's nodes with first-boot ones.
 //
 // Where the sim differs from a Pi (tasks/lib/sim/README.md): userconf-pi, sshswitch and imager_custom are small
 // stand-ins (raspberrypi-sys-mods and userconf-pi are not packaged by Debian), and docker.service's open-files limit
@@ -16,6 +17,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { MOVED_FILE } from '../../tasks/lib/inventory/moved.ts';
 import { flashBlankCard } from '../../tasks/lib/sim/cards.ts';
 import { SIM, SIM_PATHS, cardDir, nodeAddress, nodeMac, nodeName } from '../../tasks/lib/sim/config.ts';
 import { containerName } from '../../tasks/lib/sim/nodes.ts';
@@ -29,6 +31,8 @@ const names = Array.from({ length: NODES }, (_, k) => nodeName(k + 1));
 const figures: Record<string, string> = {};
 let dir = '';
 let leases: Record<string, Lease> = {};
+let atLeases = '';
+let firstBootAt = 0;
 
 async function inNode(node: string, command: string): Promise<string> {
   return (await execFileP('docker', ['exec', containerName(node), 'sh', '-c', command])).stdout.trim();
@@ -99,7 +103,8 @@ describe('first boot from a card, as Raspberry Pi OS Bookworm (systemd, NetworkM
     // The inventory an operator writes after reading the router's client list: each host at its lease.
     const data = parse(fs.readFileSync(inventory, 'utf8')) as { all: { children: Record<string, { hosts: Record<string, Record<string, unknown>> }> } };
     for (const g of Object.values(data.all.children)) for (const [n, vars] of Object.entries(g.hosts)) vars.ansible_host = leases[n]?.address;
-    const atLeases = path.join(dir, 'at-leases.yaml');
+    atLeases = path.join(dir, 'at-leases.yaml');
+    firstBootAt = t0;
     fs.writeFileSync(atLeases, stringify(data, { lineWidth: 0 }));
     let ready = false;
     while (!ready && Date.now() - t0 < 120_000) ready = (await Promise.all(names.map((n) => sshAnswers(leases[n]?.address ?? '')))).every(Boolean);
@@ -139,5 +144,48 @@ describe('first boot from a card, as Raspberry Pi OS Bookworm (systemd, NetworkM
       expect(h.vendor ?? '').toMatch(/Raspberry/);
     }
     expect(found.map((h) => h.address)).not.toContain(SIM.gateway);
+  });
+
+  it('pi-setup moves every Pi from its lease to its static address with NetworkManager, and the next run connects there with changed=0', { timeout: 900_000 }, async () => {
+    const first = await runTask('pi-setup', ['-i', atLeases]);
+    expect(first.code, explain(first)).toBe(0);
+    for (const [k, n] of names.entries()) {
+      const to = nodeAddress(k + 1);
+      expect(first.stdout).toContain(`${n} is at its static address ${to} now (moved from ${leases[n]?.address})`);
+      // eth0 holds the static address only, from the profile pi-setup wrote, and the lease is gone.
+      expect(await inNode(n, 'ip -4 -o addr show dev eth0 | awk \'{print $4}\'')).toBe(`${to}/24`);
+      expect(await inNode(n, 'nmcli -t -f GENERAL.CONNECTION device show eth0')).toBe('GENERAL.CONNECTION:fridge-eth0');
+      expect(await sshAnswers(leases[n]?.address ?? '')).toBe(false);
+    }
+    const book = JSON.parse(fs.readFileSync(MOVED_FILE, 'utf8')) as Record<string, Record<string, { from: string; to: string }>>;
+    expect(Object.fromEntries(Object.entries(book[atLeases] ?? {}).map(([n, m]) => [n, `${m.from}→${m.to}`]))).toEqual(
+      Object.fromEntries(names.map((n, k) => [n, `${leases[n]?.address}→${nodeAddress(k + 1)}`])),
+    );
+    const again = await runTask('pi-setup', ['-i', atLeases]);
+    expect(again.code, explain(again)).toBe(0);
+    for (const n of names) expect(again.stdout).toMatch(new RegExp(`${n}\\s+: ok=\\d+ changed=0 unreachable=0 failed=0`));
+  });
+
+  it('a rebooted Pi comes back at its static address (the profile outranks the DHCP one)', { timeout: 180_000 }, async () => {
+    const n = nodeName(3);
+    await execFileP('docker', ['restart', '--time', '10', containerName(n)]);
+    let back = false;
+    const t0 = Date.now();
+    while (!back && Date.now() - t0 < 90_000) back = await sshAnswers(nodeAddress(3));
+    expect(back).toBe(true);
+    expect(await inNode(n, 'ip -4 -o addr show dev eth0 | awk \'{print $4}\'')).toBe(`${nodeAddress(3)}/24`);
+    const ping = await runTask('ping', ['-i', atLeases, '--limit', n]);
+    expect(ping.code, explain(ping)).toBe(0);
+  });
+
+  it('deploy on the moved Pis: the swarm forms at the static addresses and the job runs', { timeout: 1_800_000 }, async () => {
+    const r = await runTask('deploy', ['-i', atLeases]);
+    expect(r.code, explain(r)).toBe(0);
+    figures['first boot → RUNNING (5 nodes, image already in the registry)'] = `${((Date.now() - firstBootAt) / 60_000).toFixed(1)} min`;
+    const nodes = await inNode(nodeName(1), "docker node ls --format '{{.Hostname}} {{.Status}}'");
+    expect(nodes.split('\n').sort()).toEqual(names.map((n) => `${n} Ready`));
+    const addrs = await inNode(nodeName(1), "docker node inspect --format '{{.Status.Addr}}' $(docker node ls -q)");
+    expect(addrs.split('\n').sort()).toEqual(names.map((_, k) => nodeAddress(k + 1)).sort());
+    expect(r.stdout).toMatch(/job: sensor-window@\w+ \(RUNNING\)/);
   });
 });

@@ -5,6 +5,7 @@ import { parseNetworkFacts, type NetworkFacts } from '../../tasks/lib/facts/netw
 import { parseKv } from '../../tasks/lib/facts/probe.ts';
 import { hostFactsStep, hostnameStep, hostsWithName } from '../../tasks/lib/steps/host.ts';
 import { dhcpcdConf, nmKeyfile, staticIpStep } from '../../tasks/lib/steps/network.ts';
+import type { HostContext } from '../../tasks/lib/engine/types.ts';
 import { b64, commands, ctxFor, os, written } from './steps-fixture.ts';
 
 describe('os facts', () => {
@@ -122,5 +123,34 @@ describe('static address step', () => {
   });
   it('missing interface fails', () => {
     expect(staticIpStep.plan(net({ interfaceExists: false }), ctxFor('pi1')).kind).toBe('fail');
+  });
+
+  describe('a Pi reached at its first-contact address (a DHCP lease) moves to its static one', () => {
+    const atLease = (): HostContext => {
+      const ctx = ctxFor('pi1');
+      return { ...ctx, host: { ...ctx.host, address: '10.77.0.112' } };
+    };
+    it('NetworkManager: keyfile, reload, then the move (the profile activated, the run reconnecting), no live add', () => {
+      const p = staticIpStep.plan(net({ style: 'networkmanager', addresses: ['10.77.0.112'] }), atLease());
+      expect(commands(p)).toEqual(['put /etc/NetworkManager/system-connections/fridge-eth0.nmconnection', 'nmcli connection reload', 'call move to 10.77.0.11']);
+      expect(p.kind === 'change' ? p.changes[1]?.summary : '').toBe(
+        'move from 10.77.0.112 to 10.77.0.11: NetworkManager activates fridge-eth0 (the lease goes), the run goes on at 10.77.0.11',
+      );
+    });
+    it('NetworkManager: the keyfile already written by an earlier, interrupted run: only the move', () => {
+      const p = staticIpStep.plan(net({ style: 'networkmanager', addresses: ['10.77.0.112'], nmConnection: nmKeyfile(a) }), atLease());
+      expect(commands(p)).toEqual(['call move to 10.77.0.11']);
+    });
+    it('dhcpcd: the block, the address added live, then the move (no cut: the lease stays until the next boot)', () => {
+      const p = staticIpStep.plan(net({ style: 'dhcpcd', addresses: ['10.77.0.112'], dhcpcdConf: 'hostname\n' }), atLease());
+      expect(commands(p)).toEqual(['put /etc/dhcpcd.conf', 'ip addr add 10.77.0.11/24 dev eth0', 'call move to 10.77.0.11']);
+    });
+    it('once moved (reached at the static address): ok, nothing to do', () => {
+      expect(staticIpStep.plan(net({ style: 'networkmanager', nmConnection: nmKeyfile(a) }), ctxFor('pi1')).kind).toBe('ok');
+    });
+    it('check mode plans the same move without running it', () => {
+      const ctx = { ...atLease(), check: true };
+      expect(commands(staticIpStep.plan(net({ style: 'networkmanager', addresses: ['10.77.0.112'] }), ctx)).at(-1)).toBe('call move to 10.77.0.11');
+    });
   });
 });
