@@ -7,5 +7,5 @@ export async function relocate(session: Session, name: string, address: string, 
   const at = (h: HostSpec): HostSpec => (h.name === name ? { ...h, address, firstContact } : h);
   session.inventory = { ...session.inventory, hosts: session.inventory.hosts.map(at) };
   session.hosts = session.hosts.map(at);
-  await session.pool.drop(name);
+  await session.pool.drop(name, { abandon: true });
 }

@@ -38,11 +38,11 @@ export class TransportPool {
     return t;
   }
 
-  /** Forget a connection (after a reboot or a changed password policy). */
-  async drop(hostName: string): Promise<void> {
+  /** Forget a connection (after a reboot or a changed password policy); `abandon` when its address is gone. */
+  async drop(hostName: string, opts: { abandon?: boolean } = {}): Promise<void> {
     const t = this.open.get(hostName);
     this.open.delete(hostName);
-    if (t) await t.then((x) => x.close()).catch(() => undefined);
+    if (t) await t.then((x) => (opts.abandon && x.abandon ? x.abandon() : x.close())).catch(() => undefined);
   }
 
   async closeAll(): Promise<void> {

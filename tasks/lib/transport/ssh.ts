@@ -236,4 +236,9 @@ class SshTransport implements Transport {
     this.ssh.dispose();
     for (const j of [...this.jumps].reverse()) j.dispose();
   }
+
+  abandon(): void {
+    this.ssh.connection?.destroy();
+    for (const j of [...this.jumps].reverse()) j.connection?.destroy();
+  }
 }

@@ -34,6 +34,11 @@ export interface Transport {
   /** Reads a file; undefined when it does not exist. */
   get(remotePath: string, opts?: { sudo?: boolean }): Promise<string | undefined>;
   close(): Promise<void>;
+  /**
+   * Drops the connection without a goodbye, for an address the host no longer has (pi-setup moved it): a polite
+   * close would wait for an answer that never comes, and its socket would keep the command from exiting.
+   */
+  abandon?(): void;
 }
 
 /** The host could not be reached (connection refused, timeout, authentication failed, host key changed). */
