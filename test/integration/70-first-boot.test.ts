@@ -188,4 +188,32 @@ describe('first boot from a card, as Raspberry Pi OS Bookworm (systemd, NetworkM
     expect(addrs.split('\n').sort()).toEqual(names.map((_, k) => nodeAddress(k + 1)).sort());
     expect(r.stdout).toMatch(/job: sensor-window@\w+ \(RUNNING\)/);
   });
+
+  it('a re-flashed Pi: its changed key is refused with the command to accept it, then pi-setup moves it again', { timeout: 900_000 }, async () => {
+    const n = nodeName(3);
+    const lease = leases[n]?.address ?? '';
+    flashBlankCard(n);
+    const card = await runTask('sd-card', ['-i', SIM_PATHS.firstBootInventory, '--host', n, '--boot', cardDir(n), '--yes']);
+    expect(card.code, explain(card)).toBe(0);
+    const up = await simUp({ nodes: NODES, firstBoot: true, renew: [n] });
+    if (!up.ok) throw new Error(`sim up --renew failed: ${up.error}`);
+    // The same MAC gets the same lease back from the router.
+    expect(up.leases?.[n]?.address).toBe(lease);
+    let t0 = Date.now();
+    while (!(await sshAnswers(lease)) && Date.now() - t0 < 90_000);
+    // Not at its static address any more; at its lease, a host key that is not the one first trusted there.
+    const refused = await runTask('ping', ['-i', atLeases, '--limit', n]);
+    expect(refused.code).not.toBe(0);
+    const out = `${refused.stdout}${refused.stderr}`;
+    expect(out).toContain(`nor at its first-contact address ${lease} (ansible_host)`);
+    const accept = /ssh-keygen -R '[^']+' -f \S+/.exec(out)?.[0];
+    expect(accept, out).toContain(`ssh-keygen -R '${lease}'`);
+    await execFileP('sh', ['-c', accept ?? 'false']);
+    t0 = Date.now();
+    const again = await runTask('pi-setup', ['-i', atLeases, '--limit', n]);
+    expect(again.code, explain(again)).toBe(0);
+    figures['re-flashed Pi → pi-setup done at its static address'] = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+    expect(again.stdout).toContain(`move from ${lease} to ${nodeAddress(3)}`);
+    expect(await inNode(n, 'ip -4 -o addr show dev eth0 | awk \'{print $4}\'')).toBe(`${nodeAddress(3)}/24`);
+  });
 });

@@ -19,7 +19,8 @@ an apt cache on ${SIM.gateway}:${SIM.aptCachePort}, and the inventory .fridge/si
           boot like freshly flashed Raspberry Pi OS instead: systemd, NetworkManager, a DHCP lease from
           the router (dnsmasq on ${SIM.gateway}), Raspberry Pi MACs, and no user nor sshd until the card in
           .fridge/sim/cards/piN (prepared by \`npx zx tasks/sd-card.mjs --boot DIR\`) says so; writes
-          .fridge/sim/first-boot.yaml
+          .fridge/sim/first-boot.yaml. --renew piN (repeatable) makes that node again from its card, as a
+          re-flashed Pi: new disk, new host keys, which are NOT forgotten (the changed key is met as on a LAN)
   cards   [--nodes N]
           flash blank cards into .fridge/sim/cards/pi1..N (what was on them is gone)
   status  nodes, addresses, state, memory limit (and whether the node's engine sees it), host services
@@ -67,6 +68,7 @@ export async function main(argv: string[]): Promise<number> {
         model: { type: 'string', default: '3B' },
         fresh: { type: 'boolean', default: false },
         'first-boot': { type: 'boolean', default: false },
+        renew: { type: 'string', multiple: true, default: [] },
         purge: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -93,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'up': {
       const firstBoot = v['first-boot'];
-      const r = await simUp({ nodes, arch: arch as Arch, model: model as PiModel, fresh: v.fresh, firstBoot, log: v.json ? () => undefined : out });
+      const r = await simUp({ nodes, arch: arch as Arch, model: model as PiModel, fresh: v.fresh, firstBoot, renew: v.renew, log: v.json ? () => undefined : out });
       if (v.json) out(JSON.stringify(r, null, 2));
       else if (r.ok) {
         for (const l of table(r.nodes)) out(l);

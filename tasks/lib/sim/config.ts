@@ -85,6 +85,11 @@ export interface SimOptions {
    * address, no way in until the card says so) instead of the ready-made user and sshd of the fast path.
    */
   firstBoot: boolean;
+  /**
+   * Nodes made again with a new disk and new host keys, as a re-flashed Pi: unlike `fresh`, their old host keys
+   * are NOT forgotten, so the changed key is met as on a real LAN.
+   */
+  renew: string[];
   /** Progress lines (the CLI prints them; the API is quiet by default). */
   log: (line: string) => void;
 }
@@ -95,6 +100,7 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   model: '3B',
   fresh: false,
   firstBoot: false,
+  renew: [],
   log: () => undefined,
 };
 

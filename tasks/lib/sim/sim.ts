@@ -90,6 +90,8 @@ export interface NodesWanted {
   meminfo: MeminfoView;
   fresh: boolean;
   firstBoot?: boolean;
+  /** Made again whatever their state (a re-flashed card). */
+  renew?: string[];
 }
 
 /**
@@ -114,6 +116,7 @@ export function planNodes(
     if (!n) create.push(i);
     else if (
       want.fresh ||
+      (want.renew ?? []).includes(n.name) ||
       n.memoryBytes !== want.memoryBytes ||
       // A mount cannot be added to (or taken from) a container: a node with the other /proc/meminfo is made again.
       n.meminfo !== want.meminfo ||
@@ -159,7 +162,7 @@ export function simUp(options: Partial<SimOptions> = {}): Promise<SimUpResult | 
       log(`${n.container} was made by another checkout (its files: ${n.filesDir || 'gone'}): recreating it for this one`);
     }
     const memoryBytes = MODEL_MEMORY_MIB[opts.model] * 1024 * 1024;
-    const plan = planNodes(existing, { nodes: opts.nodes, memoryBytes, meminfo, fresh: opts.fresh, firstBoot: opts.firstBoot }, await staleMeminfo(existing));
+    const plan = planNodes(existing, { nodes: opts.nodes, memoryBytes, meminfo, fresh: opts.fresh, firstBoot: opts.firstBoot, renew: opts.renew }, await staleMeminfo(existing));
     for (const n of existing.filter((e) => e.meminfo !== meminfo && plan.remove.includes(e.container) && !opts.fresh)) {
       log(`${n.container} ${meminfo === 'limit' ? 'reports this machine\'s memory' : 'reads lxcfs, which is not serving'}: recreating it (a fresh Pi)`);
     }
@@ -178,12 +181,14 @@ export function simUp(options: Partial<SimOptions> = {}): Promise<SimUpResult | 
     await Promise.all(plan.start.map(startNode));
     if (plan.restart.length) log(`restarting ${plan.restart.join(', ')}: lxcfs was restarted under them`);
     await Promise.all(plan.restart.map(restartNode));
-    // A recreated node has new host keys, like a re-flashed Pi: forget the old ones (trust on first use again).
-    forgetHostKeys(plan.create.map((i) => ({ address: nodeAddress(i), port: 22 })));
+    // A recreated node has new host keys, like a re-flashed Pi: forget the old ones (trust on first use again),
+    // except for nodes renewed on purpose (--renew), which stand for a re-flashed Pi on a real LAN.
+    const forget = plan.create.filter((i) => !opts.renew.includes(nodeName(i)));
+    forgetHostKeys(forget.map((i) => ({ address: nodeAddress(i), port: 22 })));
     if (opts.firstBoot) {
       // Its first address is a lease, which the next card may get: forget what was seen at every lease.
-      if (plan.create.length) forgetHostKeys(dhcpAddresses().map((address) => ({ address, port: 22 })));
-      const leases = await waitForLeases(opts.nodes, booted);
+      if (forget.length) forgetHostKeys(dhcpAddresses().map((address) => ({ address, port: 22 })));
+      const leases = await waitForLeases(opts.nodes, booted, plan.create.map(nodeName));
       writeSimInventory({ nodes: opts.nodes, arch: opts.arch, model: opts.model, firstBoot: true });
       fs.writeFileSync(SIM_PATHS.arch, `${opts.arch}\n`);
       return {
@@ -233,12 +238,14 @@ function dhcpAddresses(): string[] {
 }
 
 /** Node name → its lease, once every node's NIC (by its Raspberry Pi MAC) has one; a boot takes seconds. */
-async function waitForLeases(nodes: number, since: number, timeoutMs = 120_000): Promise<Record<string, Lease>> {
+async function waitForLeases(nodes: number, since: number, booted: string[], timeoutMs = 120_000): Promise<Record<string, Lease>> {
   const macs = Array.from({ length: nodes }, (_, k) => [nodeName(k + 1), nodeMac(k + 1)] as const);
   const byNode = (): Record<string, Lease> => {
-    // A lease of an earlier boot (the same MAC) does not say this one is up: only those granted (or renewed) since.
-    const leases = readLeases().filter((l) => l.expires - LEASE_SECONDS >= Math.floor(since / 1000) - 1);
-    return Object.fromEntries(macs.flatMap(([name, mac]) => leases.filter((l) => l.mac === mac).map((l) => [name, l] as const)));
+    // A lease of an earlier boot (the same MAC) does not say a node booted now is up: for those, only leases
+    // granted (or renewed) since.
+    const fresh = (name: string, l: Lease): boolean => !booted.includes(name) || l.expires - LEASE_SECONDS >= Math.floor(since / 1000) - 1;
+    const leases = readLeases();
+    return Object.fromEntries(macs.flatMap(([name, mac]) => leases.filter((l) => l.mac === mac && fresh(name, l)).map((l) => [name, l] as const)));
   };
   await waitFor(() => Object.keys(byNode()).length === nodes, timeoutMs, 500);
   const got = byNode();

@@ -128,8 +128,9 @@ export const staticIpStep: Step<NetworkFacts> = {
     if (!a) return ok('no fridge_static_ip for this host: address left as it is');
     if (!f.interfaceExists) return fail(`interface ${a.iface} not found (fridge_network.interface)`);
     const has = f.addresses.includes(a.ip);
-    // Where this run reaches the host: its first-contact address until pi-setup moved it (inventory/moved.ts).
-    const from = ctx.host.address;
+    // Where this run reaches the host: its first-contact address until pi-setup moved it (inventory/moved.ts), and
+    // again when a moved Pi answered only there (re-flashed: back on its lease).
+    const from = ctx.transport.address ?? ctx.host.address;
     switch (f.style) {
       case 'none':
         return has

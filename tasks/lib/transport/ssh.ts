@@ -147,6 +147,9 @@ export async function openSsh(host: HostSpec, opts: SshOptions = {}): Promise<Tr
 
 class SshTransport implements Transport {
   readonly host: string;
+  get address(): string {
+    return this.spec.address;
+  }
   constructor(
     private readonly spec: HostSpec,
     private readonly ssh: NodeSSH,

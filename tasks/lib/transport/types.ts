@@ -34,6 +34,8 @@ export interface Transport {
   /** Reads a file; undefined when it does not exist. */
   get(remotePath: string, opts?: { sudo?: boolean }): Promise<string | undefined>;
   close(): Promise<void>;
+  /** The address this connection went to, when it is not the inventory's (a moved Pi found at its first contact). */
+  readonly address?: string;
   /**
    * Drops the connection without a goodbye, for an address the host no longer has (pi-setup moved it): a polite
    * close would wait for an answer that never comes, and its socket would keep the command from exiting.
