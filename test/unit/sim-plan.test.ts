@@ -45,6 +45,13 @@ describe('planNodes', () => {
   it('--fresh recreates every node', () => {
     expect(planNodes([node(1), node(2)], { ...want, fresh: true })).toEqual({ create: [1, 2, 3], start: [], restart: [], remove: ['fridge-sim-pi1', 'fridge-sim-pi2'] });
   });
+  it('a first-boot fridge and a ready one are different machines; --renew makes one node again (a re-flashed card)', () => {
+    const three = [node(1), node(2), node(3)];
+    expect(planNodes(three, { ...want, firstBoot: true }).create).toEqual([1, 2, 3]);
+    const first = three.map((n) => ({ ...n, firstBoot: true }));
+    expect(planNodes(first, { ...want, firstBoot: true })).toEqual({ create: [], start: [], restart: [], remove: [] });
+    expect(planNodes(first, { ...want, firstBoot: true, renew: ['pi2'] })).toEqual({ create: [2], start: [], restart: [], remove: ['fridge-sim-pi2'] });
+  });
   it('restarts a running node whose lxcfs mount went stale; a stopped one gets a fresh mount by starting', () => {
     const stale = ['fridge-sim-pi1', 'fridge-sim-pi2'];
     expect(planNodes([node(1), node(2, { state: 'exited' }), node(3)], want, stale)).toEqual({ create: [], start: ['fridge-sim-pi2'], restart: ['fridge-sim-pi1'], remove: [] });

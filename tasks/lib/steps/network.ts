@@ -9,6 +9,7 @@ import type { Action, CallOutcome, Change, HostContext, Step } from '../engine/t
 import { waitFor, waitingProgress, type Probe } from '../engine/wait.ts';
 import { nmConnectionPath, type NetworkFacts } from '../facts/network.ts';
 import { gatherNetwork } from '../facts/gather.ts';
+import { pinHostKey } from '../transport/known-hosts.ts';
 import { openTransport } from '../transport/open.ts';
 import { shq, UnreachableError } from '../transport/types.ts';
 import { change, diffOf, fail, ok, sh, skip, withManagedBlock, writeFile } from './common.ts';
@@ -81,7 +82,7 @@ async function seenAt(ctx: HostContext, a: StaticAddress, from: string, nm: bool
     }
   } catch (err) {
     if (!(err instanceof UnreachableError)) throw err;
-    return { done: false, last: `no SSH at ${a.ip} yet` };
+    return { done: false, last: `no SSH at ${a.ip} yet: ${err.message}` };
   }
 }
 
@@ -90,6 +91,9 @@ function moveAction(a: StaticAddress, from: string, nm: boolean): Action {
     kind: 'call',
     label: `move to ${a.ip}`,
     fn: async (ctx): Promise<CallOutcome> => {
+      // The same machine, at its new address: the key it just proved it holds is the one to expect there.
+      const key = ctx.transport.hostKey;
+      if (key) pinHostKey(a.ip, ctx.host.port, key);
       // Detached and delayed: the activation takes away the address this session runs over, so its answer would
       // never arrive. What tells that it worked is a new connection at the static address.
       if (nm) await ctx.transport.exec(`nohup sh -c ${shq(`sleep 1; nmcli connection up id ${shq(nmProfile(a.iface))}`)} >/dev/null 2>&1 &`, { sudo: true });

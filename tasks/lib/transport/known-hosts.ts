@@ -55,6 +55,15 @@ export function forgetHostKeys(hosts: Array<{ address: string; port: number }>, 
   return lines.length - kept.length;
 }
 
+/**
+ * The host at `address` is the one that proved it holds `blob` elsewhere a moment ago (pi-setup moving a Pi from its
+ * lease to its static address): whatever was known for that address before (a re-flashed card's predecessor) goes.
+ */
+export function pinHostKey(address: string, port: number, blob: Buffer, file = KNOWN_HOSTS_FILE): void {
+  forgetHostKeys([{ address, port }], file);
+  rememberHostKey(address, port, blob, file);
+}
+
 export function changedKeyMessage(host: string, address: string, port: number, line: number, file = KNOWN_HOSTS_FILE, offer?: { offeredType: string; knownTypes: string[] }): string {
   const types = offer && !offer.knownTypes.includes(offer.offeredType) ? ` (it offered ${offer.offeredType}; known: ${offer.knownTypes.join(', ')})` : '';
   return (

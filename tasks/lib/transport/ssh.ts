@@ -22,6 +22,9 @@ export interface SshOptions {
 
 type Verdict = { rejected: false } | { rejected: true; message: string };
 
+/** The host key each connection was accepted with (a move pins it at the host's new address). */
+const acceptedKeys = new WeakMap<NodeSSH, Buffer>();
+
 /** One SSH connection to one hop. The host key is checked before any credential leaves this machine:
  * ssh2 sends nothing of authHandler's until hostVerifier returned true. */
 async function connectHop(name: string, hop: SshHop, auth: AnyAuthMethod[], knownHosts: string | undefined, sock: Duplex | undefined): Promise<NodeSSH> {
@@ -43,9 +46,13 @@ async function connectHop(name: string, hop: SshHop, auth: AnyAuthMethod[], know
           return false;
         }
         if (check.kind === 'new') rememberHostKey(hop.address, hop.port, key, knownHosts);
+        acceptedKeys.set(ssh, key);
         return true;
       },
     });
+    // A peer that vanishes (its address moved away, a pulled plug) makes ssh2 emit 'error' from its keepalive timer;
+    // unheard, that would end the whole command. The next exec on this connection reports it as lost instead.
+    ssh.connection?.on('error', () => undefined);
     return ssh;
   } catch (err) {
     ssh.dispose();
@@ -149,6 +156,10 @@ class SshTransport implements Transport {
   readonly host: string;
   get address(): string {
     return this.spec.address;
+  }
+
+  get hostKey(): Buffer | undefined {
+    return acceptedKeys.get(this.ssh);
   }
   constructor(
     private readonly spec: HostSpec,

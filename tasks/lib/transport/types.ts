@@ -36,6 +36,8 @@ export interface Transport {
   close(): Promise<void>;
   /** The address this connection went to, when it is not the inventory's (a moved Pi found at its first contact). */
   readonly address?: string;
+  /** The host key the host proved it holds on this connection (SSH only). */
+  readonly hostKey?: Buffer;
   /**
    * Drops the connection without a goodbye, for an address the host no longer has (pi-setup moved it): a polite
    * close would wait for an answer that never comes, and its socket would keep the command from exiting.
