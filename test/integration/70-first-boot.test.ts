@@ -210,10 +210,13 @@ describe('first boot from a card, as Raspberry Pi OS Bookworm (systemd, NetworkM
     expect(accept, out).toContain(`ssh-keygen -R '${lease}'`);
     await execFileP('sh', ['-c', accept ?? 'false']);
     t0 = Date.now();
-    const again = await runTask('pi-setup', ['-i', atLeases, '--limit', n]);
+    // With the state storage's server (pi1): it must authorize the new card's storage key.
+    const again = await runTask('pi-setup', ['-i', atLeases, '--limit', `${nodeName(1)},${n}`]);
     expect(again.code, explain(again)).toBe(0);
     figures['re-flashed Pi → pi-setup done at its static address'] = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
     expect(again.stdout).toContain(`move from ${lease} to ${nodeAddress(3)}`);
+    expect(again.stdout).toMatch(new RegExp(`${nodeName(1)}\\s+: ok=\\d+ changed=\\d+ unreachable=0 failed=0`));
+    expect(await inNode(n, 'mount | grep -c " /mnt/fridge-state type fuse.sshfs"')).toBe('1');
     expect(await inNode(n, 'ip -4 -o addr show dev eth0 | awk \'{print $4}\'')).toBe(`${nodeAddress(3)}/24`);
   });
 });

@@ -1,6 +1,7 @@
 // The first-boot virtual fridge's pure parts: the router's lease file, the Raspberry Pi MACs (the same as the
 // node's own boot script derives), the blank card, and the inventory written before anyone knows the leases.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { parseInventory } from '../../tasks/lib/inventory/load.ts';
@@ -37,5 +38,14 @@ describe('first-boot virtual fridge', () => {
     const r = parseInventory('/sim/first-boot.yaml', stringify(inv));
     if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('; '));
     expect(r.inventory.hosts.map((h) => `${h.name}@${h.address}→${h.staticIp}`)).toEqual(['pi1@pi1→10.77.0.11', 'pi2@pi2→10.77.0.12', 'pi3@pi3→10.77.0.13']);
+  });
+
+  const dir = path.join(import.meta.dirname, '..', '..', 'tasks', 'lib', 'sim', 'node-image-first-boot');
+  const hasShellcheck = spawnSync('sh', ['-c', 'command -v shellcheck']).status === 0;
+  it.skipIf(!hasShellcheck)('its boot scripts pass shellcheck', () => {
+    const scripts = ['fridge-boot', 'fridge-userconf', 'fridge-sshswitch', 'imager_custom'].map((f) => path.join(dir, f));
+    const r = spawnSync('shellcheck', ['-s', 'sh', '-S', 'warning', ...scripts], { encoding: 'utf8' });
+    expect(r.stdout).toBe('');
+    expect(r.status).toBe(0);
   });
 });

@@ -185,40 +185,27 @@ export function simUp(options: Partial<SimOptions> = {}): Promise<SimUpResult | 
     // except for nodes renewed on purpose (--renew), which stand for a re-flashed Pi on a real LAN.
     const forget = plan.create.filter((i) => !opts.renew.includes(nodeName(i)));
     forgetHostKeys(forget.map((i) => ({ address: nodeAddress(i), port: 22 })));
+    let leases: Record<string, Lease> | undefined;
     if (opts.firstBoot) {
       // Its first address is a lease, which the next card may get: forget what was seen at every lease.
       if (forget.length) forgetHostKeys(dhcpAddresses().map((address) => ({ address, port: 22 })));
-      const leases = await waitForLeases(opts.nodes, booted, plan.create.map(nodeName));
-      writeSimInventory({ nodes: opts.nodes, arch: opts.arch, model: opts.model, firstBoot: true });
-      fs.writeFileSync(SIM_PATHS.arch, `${opts.arch}\n`);
-      return {
-        ok: true,
-        nodes: await listNodes(),
-        inventory: SIM_PATHS.firstBootInventory,
-        leases,
-        created: plan.create.map(nodeName),
-        started: plan.start,
-        restarted: plan.restart,
-        meminfo,
-        removed: plan.remove,
-        imageBuilt,
-        services,
-        durationMs: Date.now() - t0,
-      };
+      // No sshd until a card says so: a node is up when it has its lease.
+      leases = await waitForLeases(opts.nodes, booted, plan.create.map(nodeName));
+    } else {
+      const want = Array.from({ length: opts.nodes }, (_, k) => nodeAddress(k + 1));
+      const ready = await waitFor(async () => (await Promise.all(want.map(sshReady))).every(Boolean), 60_000, 250);
+      if (!ready) {
+        const late = (await Promise.all(want.map(async (a) => ((await sshReady(a)) ? undefined : a)))).filter(Boolean);
+        throw new SimError(`sshd did not answer on ${late.join(', ')} within 60 s (see docker logs ${containerName(nodeName(1))} and the others)`);
+      }
     }
-
-    const want = Array.from({ length: opts.nodes }, (_, k) => nodeAddress(k + 1));
-    const ready = await waitFor(async () => (await Promise.all(want.map(sshReady))).every(Boolean), 60_000, 250);
-    if (!ready) {
-      const late = (await Promise.all(want.map(async (a) => ((await sshReady(a)) ? undefined : a)))).filter(Boolean);
-      throw new SimError(`sshd did not answer on ${late.join(', ')} within 60 s (see docker logs ${containerName(nodeName(1))} and the others)`);
-    }
-    writeSimInventory({ nodes: opts.nodes, arch: opts.arch, model: opts.model });
+    writeSimInventory({ nodes: opts.nodes, arch: opts.arch, model: opts.model, firstBoot: opts.firstBoot });
     fs.writeFileSync(SIM_PATHS.arch, `${opts.arch}\n`);
     return {
       ok: true,
       nodes: await listNodes(),
-      inventory: SIM_PATHS.inventory,
+      inventory: opts.firstBoot ? SIM_PATHS.firstBootInventory : SIM_PATHS.inventory,
+      ...(leases ? { leases } : {}),
       created: plan.create.map(nodeName),
       started: plan.start,
       restarted: plan.restart,
