@@ -246,7 +246,8 @@ export async function simStatus(): Promise<SimStatus> {
   return {
     network: net.code === 0,
     nodes: await listNodes(),
-    services: await Promise.all(serviceSpecs({ all: true }).map(serviceStatus)),
+    // The router's DHCP belongs to the first-boot fridge: listed when it runs (or something else answers there).
+    services: (await Promise.all(serviceSpecs({ all: true }).map(serviceStatus))).filter((st, k) => k < serviceSpecs().length || st.state !== 'stopped'),
     leases: readLeases(),
     inventory: fs.existsSync(SIM_PATHS.inventory) ? SIM_PATHS.inventory : undefined,
   };
