@@ -88,7 +88,7 @@ describe.skipIf(!tools)('sd-card on raw image files', () => {
     expect(statuses(first.doc)).toEqual(['first-boot files:changed']);
     expect(readBack(img, 'userconf.txt')).toMatch(/^fridge:\$6\$[^$]+\$[./0-9A-Za-z]{86}\n$/);
     expect(readBack(img, 'firstrun.sh')).toContain('imager_custom set_hostname pi3');
-    expect(readBack(img, 'cmdline.txt')).toMatch(/rootwait quiet init=\/usr\/lib\/raspberrypi-sys-mods\/firstboot systemd\.run=\/boot\/firstrun\.sh systemd\.run_success_action=reboot systemd\.unit=kernel-command-line\.target\n$/);
+    expect(readBack(img, 'cmdline.txt')).toMatch(/rootwait quiet init=\/usr\/lib\/raspberrypi-sys-mods\/firstboot systemd\.run=\/boot\/firmware\/firstrun\.sh systemd\.run_success_action=reboot systemd\.unit=kernel-command-line\.target\n$/);
     expect(first.all).not.toContain(PASSWORD);
     const second = await sdCard('--host', 'pi3', '--image', img);
     expect(statuses(second.doc)).toEqual(['first-boot files:ok']);
