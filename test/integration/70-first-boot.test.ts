@@ -11,7 +11,6 @@
 // is 20000, not infinity (no CAP_SYS_RESOURCE for a node here).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +21,7 @@ import { flashBlankCard } from '../../tasks/lib/sim/cards.ts';
 import { SIM, SIM_PATHS, cardDir, nodeAddress, nodeMac, nodeName } from '../../tasks/lib/sim/config.ts';
 import { containerName } from '../../tasks/lib/sim/nodes.ts';
 import { simUp } from '../../tasks/lib/sim/sim.ts';
+import { sshReady } from '../../tasks/lib/sim/wait.ts';
 import type { Lease } from '../../tasks/lib/sim/services.ts';
 import { explain, runTask } from '../support/run-task.ts';
 
@@ -36,19 +36,6 @@ let firstBootAt = 0;
 
 async function inNode(node: string, command: string): Promise<string> {
   return (await execFileP('docker', ['exec', containerName(node), 'sh', '-c', command])).stdout.trim();
-}
-
-function sshAnswers(address: string, timeoutMs = 1_500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: address, port: 22, timeout: timeoutMs });
-    const done = (ok: boolean): void => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.once('data', () => done(true));
-    s.once('timeout', () => done(false));
-    s.once('error', () => done(false));
-  });
 }
 
 async function bootFirstTime(): Promise<Record<string, Lease>> {
@@ -81,7 +68,7 @@ describe('first boot from a card, as Raspberry Pi OS Bookworm (systemd, NetworkM
       expect(last, `${n}'s lease ${lease?.address}`).toBeGreaterThanOrEqual(100);
       expect(last).toBeLessThanOrEqual(199);
       // No sshd on a blank card (neither at the lease nor at the address the sim reserved for its static one).
-      expect(await sshAnswers(lease?.address ?? '')).toBe(false);
+      expect(await sshReady(lease?.address ?? '')).toBe(false);
       expect(await inNode(n, 'systemctl is-enabled ssh.service || true')).toBe('disabled');
       expect(await inNode(n, 'cat /etc/hostname')).toBe(SIM.freshHostname);
       expect(await inNode(n, 'ps -p 1 -o comm=')).toBe('systemd');
@@ -107,7 +94,7 @@ describe('first boot from a card, as Raspberry Pi OS Bookworm (systemd, NetworkM
     firstBootAt = t0;
     fs.writeFileSync(atLeases, stringify(data, { lineWidth: 0 }));
     let ready = false;
-    while (!ready && Date.now() - t0 < 120_000) ready = (await Promise.all(names.map((n) => sshAnswers(leases[n]?.address ?? '')))).every(Boolean);
+    while (!ready && Date.now() - t0 < 120_000) ready = (await Promise.all(names.map((n) => sshReady(leases[n]?.address ?? '')))).every(Boolean);
     figures['first boot with a prepared card → SSH at the lease'] = `${((Date.now() - t0) / 1000).toFixed(1)} s (5 nodes at once)`;
     // Booted: the card was used up as on a Pi. The script removed itself and its cmdline.txt parameters;
     // userconf.txt and ssh were consumed by their services.
@@ -126,7 +113,7 @@ describe('first boot from a card, as Raspberry Pi OS Bookworm (systemd, NetworkM
       expect(await inNode(n, 'sshd -T 2>/dev/null | grep -i "^passwordauthentication"')).toBe('passwordauthentication no');
       // The sim reserved the static address for this node, but nothing answers there yet: pi-setup's job.
       expect(await inNode(n, 'ip -4 -o addr show dev eth0 | awk \'{print $4}\'')).toBe(`${leases[n]?.address}/24`);
-      expect(await sshAnswers(nodeAddress(k + 1))).toBe(false);
+      expect(await sshReady(nodeAddress(k + 1))).toBe(false);
     }
   });
 
@@ -155,7 +142,7 @@ describe('first boot from a card, as Raspberry Pi OS Bookworm (systemd, NetworkM
       // eth0 holds the static address only, from the profile pi-setup wrote, and the lease is gone.
       expect(await inNode(n, 'ip -4 -o addr show dev eth0 | awk \'{print $4}\'')).toBe(`${to}/24`);
       expect(await inNode(n, 'nmcli -t -f GENERAL.CONNECTION device show eth0')).toBe('GENERAL.CONNECTION:fridge-eth0');
-      expect(await sshAnswers(leases[n]?.address ?? '')).toBe(false);
+      expect(await sshReady(leases[n]?.address ?? '')).toBe(false);
     }
     const book = JSON.parse(fs.readFileSync(MOVED_FILE, 'utf8')) as Record<string, Record<string, { from: string; to: string }>>;
     expect(Object.fromEntries(Object.entries(book[atLeases] ?? {}).map(([n, m]) => [n, `${m.from}→${m.to}`]))).toEqual(
@@ -171,7 +158,7 @@ describe('first boot from a card, as Raspberry Pi OS Bookworm (systemd, NetworkM
     await execFileP('docker', ['restart', '--time', '10', containerName(n)]);
     let back = false;
     const t0 = Date.now();
-    while (!back && Date.now() - t0 < 90_000) back = await sshAnswers(nodeAddress(3));
+    while (!back && Date.now() - t0 < 90_000) back = await sshReady(nodeAddress(3));
     expect(back).toBe(true);
     expect(await inNode(n, 'ip -4 -o addr show dev eth0 | awk \'{print $4}\'')).toBe(`${nodeAddress(3)}/24`);
     const ping = await runTask('ping', ['-i', atLeases, '--limit', n]);
@@ -200,7 +187,7 @@ describe('first boot from a card, as Raspberry Pi OS Bookworm (systemd, NetworkM
     // The same MAC gets the same lease back from the router.
     expect(up.leases?.[n]?.address).toBe(lease);
     let t0 = Date.now();
-    while (!(await sshAnswers(lease)) && Date.now() - t0 < 90_000);
+    while (!(await sshReady(lease)) && Date.now() - t0 < 90_000);
     // Not at its static address any more; at its lease, a host key that is not the one first trusted there.
     const refused = await runTask('ping', ['-i', atLeases, '--limit', n]);
     expect(refused.code).not.toBe(0);

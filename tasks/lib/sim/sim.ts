@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MODEL_MEMORY_MIB } from '../inventory/types.ts';
 import { PROJECT_ROOT } from '../paths.ts';
+import { intToIp, ipToInt } from '../discover/cidr.ts';
 import { forgetHostKeys } from '../transport/known-hosts.ts';
 import { DEFAULT_SIM_OPTIONS, SIM, SIM_PATHS, cardDir, nodeAddress, nodeMac, nodeName, type SimOptions } from './config.ts';
 import { ensureNodeImage, removeImages } from './image.ts';
@@ -219,9 +220,8 @@ export function simUp(options: Partial<SimOptions> = {}): Promise<SimUpResult | 
 }
 
 function dhcpAddresses(): string[] {
-  const [first, last] = SIM.dhcpRange.map((a) => Number(a.split('.')[3]));
-  const prefix = SIM.dhcpRange[0].split('.').slice(0, 3).join('.');
-  return Array.from({ length: (last ?? 0) - (first ?? 0) + 1 }, (_, k) => `${prefix}.${(first ?? 0) + k}`);
+  const [first, last] = SIM.dhcpRange.map(ipToInt);
+  return Array.from({ length: (last ?? 0) - (first ?? 0) + 1 }, (_, k) => intToIp((first ?? 0) + k));
 }
 
 /** Node name → its lease, once every node's NIC (by its Raspberry Pi MAC) has one; a boot takes seconds. */

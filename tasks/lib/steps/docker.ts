@@ -7,8 +7,8 @@ import { gatherDocker, gatherOs } from '../facts/gather.ts';
 import { parsePlatformFacts, type OsFacts, type PlatformFacts } from '../facts/os.ts';
 import { waitFor, waitingProgress, type Probe } from '../engine/wait.ts';
 import type { Inventory } from '../inventory/types.ts';
-import { openTransport } from '../transport/open.ts';
-import { shq, UnreachableError } from '../transport/types.ts';
+import { onNewConnection } from '../transport/new-connection.ts';
+import { shq } from '../transport/types.ts';
 import { aptInstallCommand } from './apt.ts';
 import { change, diffOf, fail, jsonEqual, ok, sh, skip, writeFile } from './common.ts';
 import { restartDocker, startDocker, stopDocker, type ServiceControl } from './services.ts';
@@ -179,18 +179,9 @@ const BOOT_ID = 'cat /proc/sys/kernel/random/boot_id';
 
 /** One look after the reboot: a NEW connection that sees a boot id other than `before`. */
 async function bootedAgain(ctx: HostContext, before: string): Promise<Probe<true>> {
-  try {
-    const t = await openTransport(ctx.host);
-    try {
-      const now = (await t.exec(BOOT_ID)).stdout.trim();
-      return now && now !== before ? { done: true, result: true } : { done: false, last: 'still the boot before the reboot' };
-    } finally {
-      await t.close();
-    }
-  } catch (err) {
-    if (!(err instanceof UnreachableError)) throw err;
-    return { done: false, last: `no SSH connection yet (${err.message})` };
-  }
+  const look = await onNewConnection(ctx.host, async (t) => (await t.exec(BOOT_ID)).stdout.trim());
+  if (!look.reached) return { done: false, last: `no SSH connection yet (${look.why})` };
+  return look.value && look.value !== before ? { done: true, result: true } : { done: false, last: 'still the boot before the reboot' };
 }
 
 /** Reboots and waits until a NEW connection sees a new boot id; the old connection is dead afterwards. */

@@ -10,8 +10,8 @@ import { waitFor, waitingProgress, type Probe } from '../engine/wait.ts';
 import { nmConnectionPath, type NetworkFacts } from '../facts/network.ts';
 import { gatherNetwork } from '../facts/gather.ts';
 import { pinHostKey } from '../transport/known-hosts.ts';
-import { openTransport } from '../transport/open.ts';
-import { shq, UnreachableError } from '../transport/types.ts';
+import { onNewConnection } from '../transport/new-connection.ts';
+import { shq } from '../transport/types.ts';
 import { change, diffOf, fail, ok, sh, skip, withManagedBlock, writeFile } from './common.ts';
 
 const BEGIN = '# BEGIN fridge static address (managed by pi-setup)';
@@ -70,20 +70,11 @@ export const nmProfile = (iface: string): string => `fridge-${iface}`;
 
 /** One look at the static address, on a NEW connection: it answers there and, with NetworkManager, the lease is gone. */
 async function seenAt(ctx: HostContext, a: StaticAddress, from: string, nm: boolean): Promise<Probe<true>> {
-  try {
-    const t = await openTransport({ ...ctx.host, address: a.ip, firstContact: undefined });
-    try {
-      const addrs = (await t.exec(`ip -4 -o addr show dev ${shq(a.iface)}`)).stdout;
-      if (!addrs.includes(` ${a.ip}/`)) return { done: false, last: `${a.ip} answers but is not on ${a.iface} yet` };
-      if (nm && addrs.includes(` ${from}/`)) return { done: false, last: `${a.iface} still holds ${from}` };
-      return { done: true, result: true };
-    } finally {
-      await t.close();
-    }
-  } catch (err) {
-    if (!(err instanceof UnreachableError)) throw err;
-    return { done: false, last: `no SSH at ${a.ip} yet: ${err.message}` };
-  }
+  const look = await onNewConnection({ ...ctx.host, address: a.ip, firstContact: undefined }, async (t) => (await t.exec(`ip -4 -o addr show dev ${shq(a.iface)}`)).stdout);
+  if (!look.reached) return { done: false, last: `no SSH at ${a.ip} yet: ${look.why}` };
+  if (!look.value.includes(` ${a.ip}/`)) return { done: false, last: `${a.ip} answers but is not on ${a.iface} yet` };
+  if (nm && look.value.includes(` ${from}/`)) return { done: false, last: `${a.iface} still holds ${from}` };
+  return { done: true, result: true };
 }
 
 function moveAction(a: StaticAddress, from: string, nm: boolean): Action {
